@@ -34,8 +34,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES)
-	cat $^ > $@
+# sql/src is a prerequisite too, so removing a source also rebuilds the script.
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) sql/src
+	cat $(SQL_SOURCES) > $@
 
 # A source file's objects depend on every header, so a changed header rebuilds
 # what uses it (the tree is small enough for this to stay cheap).

@@ -6,6 +6,11 @@
  * Each value call knows from the parse state whether it is an object's
  * value or an array's element, so callers never pass WJB_* tokens.
  *
+ * pushJsonbValue keeps pointers to the strings it is given until the final
+ * JsonbValueToJsonb, so keys and strings are copied here: callers may pass
+ * buffers they reuse.  Numerics and embedded jsonb must stay valid until
+ * jbb_finish (they normally do: they are palloc'd in the same context).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -84,8 +89,8 @@ jbb_key(JbBuilder *b, const char *key)
 	JsonbValue	v;
 
 	v.type = jbvString;
-	v.val.string.val = (char *) key;
 	v.val.string.len = strlen(key);
+	v.val.string.val = pnstrdup(key, v.val.string.len);
 	push(b, WJB_KEY, &v);
 }
 
@@ -95,7 +100,7 @@ jbb_text_len(JbBuilder *b, const char *value, int len)
 	JsonbValue	v;
 
 	v.type = jbvString;
-	v.val.string.val = (char *) value;
+	v.val.string.val = pnstrdup(value, len);
 	v.val.string.len = len;
 	push_scalar(b, &v);
 }

@@ -18,6 +18,15 @@
 
 #include "common/jsonb_read.h"
 
+/* A number as shown in a message: long ones are cut to their first digits. */
+static const char *
+shown_number(const char *digits)
+{
+	if (strlen(digits) <= 32)
+		return digits;
+	return psprintf("%.24s... (%zu characters)", digits, strlen(digits));
+}
+
 static const char *
 jbv_type_name(enum jbvType type)
 {
@@ -193,12 +202,12 @@ parse_integer(const JbObject *obj, const char *key, const JsonbValue *v,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("key \"%s\" of %s must be %s, not %s",
-						key, jbr_where(obj), expected, digits)));
+						key, jbr_where(obj), expected, shown_number(digits))));
 	if (errno == ERANGE || value < min || value > max)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("key \"%s\" of %s is out of range: %s",
-						key, jbr_where(obj), digits)));
+						key, jbr_where(obj), shown_number(digits))));
 	pfree(digits);
 	return (int64) value;
 }
@@ -247,7 +256,7 @@ jbr_float8(const JbObject *obj, const char *key, bool required, double *out)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("key \"%s\" of %s is out of range: %s",
-						key, jbr_where(obj), digits)));
+						key, jbr_where(obj), shown_number(digits))));
 	pfree(digits);
 	*out = value;
 	return true;

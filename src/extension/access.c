@@ -37,6 +37,17 @@ static const char *const api_domains[] = {
 	"experiments", "orchestration", "quota", "campaigns", NULL
 };
 
+/*
+ * Concurrent GRANTs on one object fail with "tuple concurrently updated";
+ * grant_access and revoke_access take turns on a self-conflicting lock of
+ * the registry instead.  Readers of the registry are not blocked.
+ */
+static const StmtDef lock_registry = {
+	"access.lock_registry",
+	"LOCK TABLE experiments.api_routines IN SHARE UPDATE EXCLUSIVE MODE",
+	0, {InvalidOid}
+};
+
 static const StmtDef select_routines = {
 	"access.select_routines",
 	"SELECT domain, routine, writes"
@@ -151,6 +162,8 @@ change_access(FunctionCallInfo fcinfo, bool grant)
 	srf_begin(fcinfo);
 	api_spi_begin(fcinfo, &guard);
 
+	(void) stmt_run(&lock_registry, NULL, NULL, NULL, false, 0, SPI_OK_UTILITY);
+
 	initStringInfo(&sql);
 	args[0] = domains;
 	args[1] = BoolGetDatum(read_only);
@@ -169,13 +182,18 @@ change_access(FunctionCallInfo fcinfo, bool grant)
 		if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
 			elog(ERROR, "could not change access: %s", sql.data);
 	}
-	if (grant)
+	/*
+	 * Schema usage goes with any grant and with a revoke of every domain, so
+	 * that a fully revoked role holds nothing of ours and can be dropped.
+	 */
+	if (grant || PG_ARGISNULL(1))
 	{
 		resetStringInfo(&sql);
-		appendStringInfo(&sql, "GRANT USAGE ON SCHEMA experiments TO %s",
+		appendStringInfo(&sql, "%s USAGE ON SCHEMA experiments %s %s",
+						 grant ? "GRANT" : "REVOKE", grant ? "TO" : "FROM",
 						 quote_identifier(role));
 		if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
-			elog(ERROR, "could not grant schema usage");
+			elog(ERROR, "could not change schema usage");
 	}
 
 	api_spi_end(&guard);
