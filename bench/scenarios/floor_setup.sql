@@ -2,6 +2,7 @@
 -- Run once per benchmark cluster (bench/run does that through the scenarios'
 -- "-- setup:" lines); safe to run again by hand, it starts from scratch.
 
+SET client_min_messages = warning;
 DROP SCHEMA IF EXISTS bench_floor CASCADE;
 CREATE SCHEMA bench_floor;
 
@@ -27,9 +28,11 @@ CREATE TABLE bench_floor.queue (
     created_at timestamptz DEFAULT now()
 );
 
--- The rows floor_copy loads. A relative path in a server-side COPY is relative
--- to the data directory, so the scenario can name the file without knowing
--- where the cluster lives. Server-side COPY needs a superuser (or a member of
+-- The rows floor_copy loads, written into the data directory: a relative path
+-- in a server-side COPY FROM is relative to it, so the scenario names the file
+-- without knowing where the cluster lives (COPY TO takes absolute paths only,
+-- hence the \gset). Server-side COPY needs a superuser (or a member of
 -- pg_write_server_files / pg_read_server_files); the benchmark connects as one.
+SELECT current_setting('data_directory') || '/bench_floor_rows.csv' AS rows_csv \gset
 COPY (SELECT 'payload ' || g FROM generate_series(1, 1000) AS g)
-    TO 'bench_floor_rows.csv' (FORMAT csv);
+    TO :'rows_csv' (FORMAT csv);
