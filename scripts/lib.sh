@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # variables used by the scripts that source this
 # Shared helpers for scripts/run, scripts/stop and scripts/test.
 #
 # Sourced, never executed.  Everything here uses PostgreSQL 15's own binaries
@@ -302,4 +303,9 @@ run_cluster_home() {
         esac
     fi
     echo "$REPO_ROOT/.cluster"
+}
+
+# Print the comment block at the top of script $1 (its usage).
+print_usage() {
+    awk 'NR == 1 { next } /^#/ { if ($0 !~ /shellcheck/) { sub(/^# ?/, ""); print } next } { exit }' "$1"
 }
