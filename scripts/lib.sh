@@ -113,10 +113,10 @@ ensure_packages() {
         return 0
     fi
     note "installing missing packages: ${missing[*]}"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q -o DPkg::Lock::Timeout=600 </dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600 \
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-        --no-install-recommends "${missing[@]}" </dev/null
+        "${missing[@]}" </dev/null
     [ -x "$PG_CONFIG" ] || die "$PG_CONFIG is missing after installing packages"
 }
 
