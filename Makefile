@@ -41,3 +41,10 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) sql/src
 # A source file's objects depend on every header, so a changed header rebuilds
 # what uses it (the tree is small enough for this to stay cheap).
 $(OBJS): $(wildcard src/*/*.h)
+
+# Isolation output goes to output_iso/, and pg_isolation_regress looks for
+# expected files under it before --inputdir; point it at the shared expected/.
+REGRESS_PREP = output_iso/expected
+output_iso/expected:
+	mkdir -p output_iso
+	ln -sfn ../expected output_iso/expected
