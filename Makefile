@@ -28,6 +28,10 @@ REGRESS_OPTS   = --inputdir=test --load-extension=$(EXTENSION)
 ISOLATION      = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION)
 
+# Isolation output goes to output_iso/, and pg_isolation_regress looks for
+# expected files under it before --inputdir; point it at the shared expected/.
+REGRESS_PREP = output_iso/expected
+
 EXTRA_CLEAN = results output_iso regression.diffs regression.out tmp_check build
 
 PG_CONFIG ?= pg_config
@@ -42,9 +46,6 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) sql/src
 # what uses it (the tree is small enough for this to stay cheap).
 $(OBJS): $(wildcard src/*/*.h)
 
-# Isolation output goes to output_iso/, and pg_isolation_regress looks for
-# expected files under it before --inputdir; point it at the shared expected/.
-REGRESS_PREP = output_iso/expected
 output_iso/expected:
 	mkdir -p output_iso
 	ln -sfn ../expected output_iso/expected
