@@ -133,18 +133,29 @@ api_guard_leave(ApiGuard *guard)
 	guard->active = false;
 }
 
+/*
+ * api_guard_suspend steps out of the guard completely before a commit: the
+ * next transaction records the user id in force when it starts and falls
+ * back to it if it aborts, so the caller's id must be the one in force then,
+ * or an error after the commit would leave the session as the owner.
+ */
 void
 api_guard_suspend(ApiGuard *guard)
 {
-	if (guard->active)
-		unpin_search_path(guard);
+	if (!guard->active)
+		return;
+	unpin_search_path(guard);
+	SetUserIdAndSecContext(guard->saved_userid, guard->saved_sec_context);
 }
 
 void
 api_guard_resume(ApiGuard *guard)
 {
-	if (guard->active)
-		pin_search_path(guard);
+	if (!guard->active)
+		return;
+	SetUserIdAndSecContext(guard->routine->owner,
+						   guard->saved_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	pin_search_path(guard);
 }
 
 /* The extension's schema: fixed by the control file, so a name lookup is exact. */

@@ -45,7 +45,10 @@ extern void api_guard_leave(ApiGuard *guard);
 
 /*
  * Procedures that commit inside their body must step out of the guard around
- * SPI_commit() and back in afterwards: a commit must not see the pinned path.
+ * SPI_commit() and back in afterwards: suspend restores the caller's user id
+ * and lookup path (the transaction the commit starts must begin as the
+ * caller, so an error in it falls back to the caller, not the owner), and
+ * resume takes the owner's rights and the pinned path again.
  */
 extern void api_guard_suspend(ApiGuard *guard);
 extern void api_guard_resume(ApiGuard *guard);

@@ -1,0 +1,62 @@
+/*-------------------------------------------------------------------------
+ *
+ * quota.c
+ *	  Argument checks and lookups shared by the quota entry points.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/uuid.h"
+
+#include "common/args.h"
+#include "common/stmt.h"
+#include "quota/quota.h"
+
+static const StmtDef user_exists = {
+	"quota.user_exists",
+	"SELECT 1 FROM experiments.users WHERE id = $1",
+	1, {UUIDOID}
+};
+
+char *
+quota_text_arg(FunctionCallInfo fcinfo, int argno, const char *name, int maxlen)
+{
+	char	   *value = arg_cstring(fcinfo, argno, name);
+	size_t		len = strlen(value);
+	const char *p;
+
+	for (p = value; *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'; p++)
+		;
+	if (*p == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", name)));
+	if (len > (size_t) maxlen)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is too long", name),
+				 errdetail("It has %zu bytes; at most %d are allowed.", len, maxlen)));
+	return value;
+}
+
+char *
+quota_uuid_out(Datum uuid)
+{
+	return DatumGetCString(DirectFunctionCall1(uuid_out, uuid));
+}
+
+void
+quota_require_user(Datum user_id)
+{
+	Datum		args[1];
+
+	args[0] = user_id;
+	if (stmt_run(&user_exists, NULL, args, NULL, false, 1, SPI_OK_SELECT) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("user %s not found", quota_uuid_out(user_id))));
+}

@@ -1,0 +1,44 @@
+/*-------------------------------------------------------------------------
+ *
+ * quota.h
+ *	  Shared pieces of the quota domain (seed 002): argument checks and the
+ *	  lookups several entry points need.
+ *
+ * Entry points live one concern per file:
+ *	  plans.c        upsert_plan
+ *	  register.c     sp_register_user
+ *	  recording.c    sp_check_quota_and_create_recording
+ *	  complete.c     sp_complete_recording (segments decoded by segments.c)
+ *	  cycles.c       sp_reset_monthly_cycles, sp_change_user_plan
+ *	  stats.c        sp_get_user_stats
+ *	  retention.c    sp_cleanup_old_recordings
+ *	  nonatomic.c    commit/rollback inside a CALL, for sp_complete_recording
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef EXPERIMENTS_QUOTA_H
+#define EXPERIMENTS_QUOTA_H
+
+#include "postgres.h"
+#include "fmgr.h"
+
+/* Longest text argument accepted where no other limit applies (bytes). */
+#define QUOTA_MAX_NAME 256
+
+/*
+ * The argument as a string: 22004 when NULL, 22023 when empty (after
+ * trimming blanks) or longer than maxlen bytes.
+ */
+extern char *quota_text_arg(FunctionCallInfo fcinfo, int argno,
+							const char *name, int maxlen);
+
+/*
+ * Raise P0002 "user <id> not found" unless the user exists.  Called with SPI
+ * connected, on the paths that found no subscription for the user.
+ */
+extern void quota_require_user(Datum user_id);
+
+/* The uuid as text, for messages. */
+extern char *quota_uuid_out(Datum uuid);
+
+#endif							/* EXPERIMENTS_QUOTA_H */

@@ -1,0 +1,180 @@
+/*-------------------------------------------------------------------------
+ *
+ * recording.c
+ *	  sp_check_quota_and_create_recording(): check the cycle's limits and
+ *	  create a recording, race-free.
+ *
+ * The subscription row is the lock.  The first statement locks it FOR
+ * UPDATE and reads its counters; a concurrent check, plan change, cycle
+ * reset or completion of the same user waits for our transaction and then
+ * works on the row as we left it (READ COMMITTED re-reads the newest
+ * version of a locked row).  The decision is made on the newest counters,
+ * and the recording and the counter increment are one statement, so the
+ * counter always equals the recordings created in the cycle.
+ *
+ * The lock statement reads the plan's limits with scalar subqueries, not a
+ * join: a join would, on re-checking a row changed by a concurrent plan
+ * change, keep the old plan row and drop the subscription as "not found".
+ * A plan created after our snapshot is not visible to the subqueries; then
+ * the limits are read again with a fresh snapshot.
+ *
+ * Refusals are rows, with the seed's messages: no active subscription (none,
+ * or its cycle has ended and sp_reset_monthly_cycles has not moved it yet),
+ * the recording count limit, the minutes limit (checked in that order).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+#include "common/args.h"
+#include "common/guard.h"
+#include "common/jsonb_read.h"
+#include "common/srf.h"
+#include "common/stmt.h"
+#include "quota/quota.h"
+#include "quota/recording.h"
+
+const char *const quota_sources[] = {"realtime", "upload", NULL};
+
+/* Columns: 1 id, 2 plan_id, 3 usage_count, 4 used_seconds, 5 active, 6 usage limit, 7 minutes. */
+static const StmtDef lock_subscription = {
+	"quota.check.lock_subscription",
+	"SELECT s.id, s.plan_id, s.usage_count, s.used_seconds,"
+	"       s.cycle_start <= pg_catalog.now() AND s.cycle_end > pg_catalog.now(),"
+	"       (SELECT p.monthly_usage_limit FROM experiments.plans p WHERE p.id = s.plan_id),"
+	"       (SELECT p.monthly_minutes FROM experiments.plans p WHERE p.id = s.plan_id)"
+	"  FROM experiments.user_subscriptions s"
+	" WHERE s.user_id = $1"
+	"   FOR UPDATE OF s",
+	1, {UUIDOID}
+};
+
+static const StmtDef plan_limits = {
+	"quota.check.plan_limits",
+	"SELECT p.monthly_usage_limit, p.monthly_minutes"
+	"  FROM experiments.plans p WHERE p.id = $1",
+	1, {UUIDOID}
+};
+
+static const StmtDef create_recording = {
+	"quota.check.create_recording",
+	"WITH r AS ("
+	"  INSERT INTO experiments.recordings (user_id, source, language, meta)"
+	"  VALUES ($1, $2, $3, $4)"
+	"  RETURNING id),"
+	" c AS ("
+	"  UPDATE experiments.user_subscriptions"
+	"     SET usage_count = usage_count + 1"
+	"   WHERE id = $5)"
+	" SELECT r.id FROM r",
+	5, {UUIDOID, TEXTOID, TEXTOID, JSONBOID, UUIDOID}
+};
+
+static int32
+int32_column(int col, bool *isnull)
+{
+	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+									   SPI_tuptable->tupdesc, col, isnull));
+}
+
+PG_FUNCTION_INFO_V1(experiments_sp_check_quota_and_create_recording);
+
+/*
+ * experiments_sp_check_quota_and_create_recording(in_user_id, in_source,
+ * in_language, in_meta) -> TABLE(recording_id, quota_ok, error_message):
+ * always exactly one row.
+ */
+Datum
+experiments_sp_check_quota_and_create_recording(PG_FUNCTION_ARGS)
+{
+	ApiGuard	guard;
+	char	   *source;
+	char	   *language;
+	Jsonb	   *meta;
+	Datum		args[5];
+	Datum		values[3];
+	bool		nulls[3] = {true, false, false};
+	bool		isnull;
+	bool		limits_null;
+	bool		active;
+	int32		usage_count;
+	int32		used_seconds;
+	int32		usage_limit;
+	int32		minutes_limit;
+	char	   *refusal = NULL;
+
+	arg_not_null(fcinfo, 0, "in_user_id");
+	source = arg_cstring(fcinfo, 1, "in_source");
+	arg_one_of(source, "in_source", quota_sources);
+	language = quota_text_arg(fcinfo, 2, "in_language", QUOTA_MAX_LANGUAGE);
+	arg_not_null(fcinfo, 3, "in_meta");
+	meta = PG_GETARG_JSONB_P(3);
+	(void) jbr_object(meta, "in_meta");
+
+	srf_begin(fcinfo);
+	api_spi_begin(fcinfo, &guard);
+
+	args[0] = PG_GETARG_DATUM(0);
+	if (stmt_run(&lock_subscription, NULL, args, NULL, false, 0, SPI_OK_SELECT) == 0)
+	{
+		quota_require_user(args[0]);	/* P0002 for an unknown user */
+		refusal = "No active subscription found";
+	}
+	else
+	{
+		args[4] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		args[1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		usage_count = int32_column(3, &isnull);
+		used_seconds = int32_column(4, &isnull);
+		active = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+											SPI_tuptable->tupdesc, 5, &isnull));
+		usage_limit = int32_column(6, &isnull);
+		minutes_limit = int32_column(7, &limits_null);
+		if (isnull || limits_null)
+		{
+			/* the plan is newer than our snapshot: look again */
+			if (stmt_run(&plan_limits, NULL, &args[1], NULL, false, 0, SPI_OK_SELECT) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("the subscription's plan changed during the quota check"),
+						 errhint("Try again.")));
+			usage_limit = int32_column(1, &isnull);
+			minutes_limit = int32_column(2, &isnull);
+		}
+
+		if (!active)
+			refusal = "No active subscription found";
+		else if (usage_count >= usage_limit)
+			refusal = psprintf("Monthly usage limit reached (%d recordings)", usage_limit);
+		else if ((int64) used_seconds >= (int64) minutes_limit * 60)
+			refusal = psprintf("Monthly minutes limit reached (%d minutes)", minutes_limit);
+	}
+
+	if (refusal == NULL)
+	{
+		args[0] = PG_GETARG_DATUM(0);
+		args[1] = CStringGetTextDatum(source);
+		args[2] = CStringGetTextDatum(language);
+		args[3] = JsonbPGetDatum(meta);
+		(void) stmt_run(&create_recording, NULL, args, NULL, false, 0, SPI_OK_SELECT);
+		values[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		nulls[0] = false;
+		values[1] = BoolGetDatum(true);
+		values[2] = CStringGetTextDatum("");
+	}
+	else
+	{
+		values[0] = (Datum) 0;
+		values[1] = BoolGetDatum(false);
+		values[2] = CStringGetTextDatum(refusal);
+	}
+	srf_put(fcinfo, values, nulls);		/* copies the values */
+
+	api_spi_end(&guard);
+	return (Datum) 0;
+}
