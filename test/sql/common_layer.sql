@@ -74,8 +74,8 @@ SELECT selftest.subxact(ARRAY[
 SELECT count(*) AS items_after_rethrow FROM selftest.items WHERE id = 5;
 
 -- statement cache: one plan per statement and schema, however many calls
-SELECT selftest.stmt('admin');
 SELECT selftest.stmt('public');
-SELECT selftest.stmt('admin');
+SELECT selftest.stmt('no such domain');
+SELECT selftest.stmt('public');
 
 DROP SCHEMA selftest CASCADE;

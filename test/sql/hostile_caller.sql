@@ -174,7 +174,7 @@ CREATE FUNCTION experiments.regress_guarded_stmt(text) RETURNS text
     LANGUAGE C AS 'experiments', 'experiments_selftest_stmt';
 SET ROLE regress_hostile;
 SET search_path = pg_temp, public, pg_catalog, experiments;
-SELECT split_part(experiments.regress_guarded_stmt('admin'), ',', 1) AS counted;
+SELECT split_part(experiments.regress_guarded_stmt('public'), ',', 1) AS counted;
 RESET ROLE;
 DROP FUNCTION experiments.regress_guarded_stmt(text);
 
