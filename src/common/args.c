@@ -28,6 +28,42 @@ arg_cstring(FunctionCallInfo fcinfo, int argno, const char *name)
 	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
+char *
+arg_text_bounded(FunctionCallInfo fcinfo, int argno, const char *name, int maxlen)
+{
+	char	   *value = arg_cstring(fcinfo, argno, name);
+	size_t		len = strlen(value);
+	const char *p;
+
+	for (p = value; *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'; p++)
+		;
+	if (*p == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", name)));
+	if (len > (size_t) maxlen)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is too long", name),
+				 errdetail("It has %zu bytes; at most %d are allowed.", len, maxlen)));
+	return value;
+}
+
+void
+arg_datum_or_null(FunctionCallInfo fcinfo, int argno, Datum *value, char *null)
+{
+	if (PG_ARGISNULL(argno))
+	{
+		*value = (Datum) 0;
+		*null = 'n';
+	}
+	else
+	{
+		*value = PG_GETARG_DATUM(argno);
+		*null = ' ';
+	}
+}
+
 int32
 arg_int32_in(FunctionCallInfo fcinfo, int argno, const char *name,
 			 int32 min, int32 max)

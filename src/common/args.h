@@ -25,6 +25,17 @@ extern void arg_not_null(FunctionCallInfo fcinfo, int argno, const char *name);
 /* The argument as a NUL-terminated string in the current context (22004 on NULL). */
 extern char *arg_cstring(FunctionCallInfo fcinfo, int argno, const char *name);
 
+/*
+ * The argument as a string that is neither empty nor blank and at most
+ * maxlen bytes long (22004 on NULL, 22023 otherwise).
+ */
+extern char *arg_text_bounded(FunctionCallInfo fcinfo, int argno, const char *name,
+							  int maxlen);
+
+/* An optional argument as an SPI parameter: its datum, or SQL NULL ('n'). */
+extern void arg_datum_or_null(FunctionCallInfo fcinfo, int argno, Datum *value,
+							  char *null);
+
 /* The argument, which must lie in [min, max] (22004 on NULL, 22023 outside). */
 extern int32 arg_int32_in(FunctionCallInfo fcinfo, int argno, const char *name,
 						  int32 min, int32 max);

@@ -39,15 +39,6 @@
  * jsonb construction behind jsonb_build.c so only that file needs touching.
  */
 
-/* PostgreSQL 17 renamed nothing we use in namespace.h; 16 added object_aclcheck. */
-#if PG_VERSION_NUM >= 160000
-#define compat_schema_usage_ok(nsp, role) \
-	(object_aclcheck(NamespaceRelationId, (nsp), (role), ACL_USAGE) == ACLCHECK_OK)
-#else
-#define compat_schema_usage_ok(nsp, role) \
-	(pg_namespace_aclcheck((nsp), (role), ACL_USAGE) == ACLCHECK_OK)
-#endif
-
 /* PostgreSQL 15 does not declare _PG_init in fmgr.h. */
 PGDLLEXPORT void _PG_init(void);
 

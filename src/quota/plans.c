@@ -75,25 +75,19 @@ experiments_upsert_plan(PG_FUNCTION_ARGS)
 	Datum		id;
 
 	quota_check_plan_code(code, "in_code");
-	name = quota_text_arg(fcinfo, 1, "in_name", QUOTA_MAX_NAME);
+	name = arg_text_bounded(fcinfo, 1, "in_name", QUOTA_MAX_NAME);
 	args[6] = Int32GetDatum(arg_int32_in(fcinfo, 2, "in_monthly_minutes",
 										 1, QUOTA_MAX_MONTHLY_MINUTES));
 	args[7] = Int32GetDatum(arg_int32_in(fcinfo, 3, "in_monthly_usage_limit",
 										 1, PG_INT32_MAX));
-	plan_type = quota_text_arg(fcinfo, 5, "in_plan_type", 32);
+	plan_type = arg_text_bounded(fcinfo, 5, "in_plan_type", 32);
 	args[4] = Int32GetDatum(arg_int32_in(fcinfo, 6, "in_plan_cost", 0, PG_INT32_MAX));
 	args[5] = Int32GetDatum(arg_int32_in(fcinfo, 7, "in_plan_discount", 0, 100));
 
 	memset(nulls, ' ', sizeof(nulls));
 	args[0] = CStringGetTextDatum(code);
 	args[1] = CStringGetTextDatum(name);
-	if (PG_ARGISNULL(4))
-	{
-		args[2] = (Datum) 0;
-		nulls[2] = 'n';
-	}
-	else
-		args[2] = PG_GETARG_DATUM(4);
+	arg_datum_or_null(fcinfo, 4, &args[2], &nulls[2]);
 	args[3] = CStringGetTextDatum(plan_type);
 
 	api_spi_begin(fcinfo, &guard);

@@ -23,27 +23,6 @@ static const StmtDef user_exists = {
 };
 
 char *
-quota_text_arg(FunctionCallInfo fcinfo, int argno, const char *name, int maxlen)
-{
-	char	   *value = arg_cstring(fcinfo, argno, name);
-	size_t		len = strlen(value);
-	const char *p;
-
-	for (p = value; *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'; p++)
-		;
-	if (*p == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be empty", name)));
-	if (len > (size_t) maxlen)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s is too long", name),
-				 errdetail("It has %zu bytes; at most %d are allowed.", len, maxlen)));
-	return value;
-}
-
-char *
 quota_uuid_out(Datum uuid)
 {
 	return DatumGetCString(DirectFunctionCall1(uuid_out, uuid));

@@ -26,13 +26,6 @@
 #define QUOTA_MAX_NAME 256
 
 /*
- * The argument as a string: 22004 when NULL, 22023 when empty (after
- * trimming blanks) or longer than maxlen bytes.
- */
-extern char *quota_text_arg(FunctionCallInfo fcinfo, int argno,
-							const char *name, int maxlen);
-
-/*
  * Raise P0002 "user <id> not found" unless the user exists.  Called with SPI
  * connected, on the paths that found no subscription for the user.
  */

@@ -111,7 +111,7 @@ experiments_sp_check_quota_and_create_recording(PG_FUNCTION_ARGS)
 	arg_not_null(fcinfo, 0, "in_user_id");
 	source = arg_cstring(fcinfo, 1, "in_source");
 	arg_one_of(source, "in_source", quota_sources);
-	language = quota_text_arg(fcinfo, 2, "in_language", QUOTA_MAX_LANGUAGE);
+	language = arg_text_bounded(fcinfo, 2, "in_language", QUOTA_MAX_LANGUAGE);
 	arg_not_null(fcinfo, 3, "in_meta");
 	meta = PG_GETARG_JSONB_P(3);
 	(void) jbr_object(meta, "in_meta");

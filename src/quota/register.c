@@ -126,12 +126,12 @@ experiments_sp_register_user(PG_FUNCTION_ARGS)
 	bool		isnull;
 	uint64		n;
 
-	email = quota_normalize_email(quota_text_arg(fcinfo, 0, "in_email",
+	email = quota_normalize_email(arg_text_bounded(fcinfo, 0, "in_email",
 												 QUOTA_MAX_EMAIL));
-	user_name = quota_text_arg(fcinfo, 1, "in_user_name", QUOTA_MAX_USER_NAME);
-	hashed = quota_text_arg(fcinfo, 2, "in_hashed_pass", QUOTA_MAX_PASSWORD_HASH);
+	user_name = arg_text_bounded(fcinfo, 1, "in_user_name", QUOTA_MAX_USER_NAME);
+	hashed = arg_text_bounded(fcinfo, 2, "in_hashed_pass", QUOTA_MAX_PASSWORD_HASH);
 	if (!PG_ARGISNULL(3))
-		(void) quota_text_arg(fcinfo, 3, "in_name", QUOTA_MAX_NAME);
+		(void) arg_text_bounded(fcinfo, 3, "in_name", QUOTA_MAX_NAME);
 	plan_code = arg_cstring(fcinfo, 4, "in_default_plan_code");
 
 	api_spi_begin(fcinfo, &guard);
@@ -147,13 +147,7 @@ experiments_sp_register_user(PG_FUNCTION_ARGS)
 	args[0] = CStringGetTextDatum(email);
 	args[1] = CStringGetTextDatum(user_name);
 	args[2] = CStringGetTextDatum(hashed);
-	if (PG_ARGISNULL(3))
-	{
-		args[3] = (Datum) 0;
-		nulls[3] = 'n';
-	}
-	else
-		args[3] = PG_GETARG_DATUM(3);
+	arg_datum_or_null(fcinfo, 3, &args[3], &nulls[3]);
 	n = stmt_run(&insert_user, NULL, args, nulls, false, 0, SPI_OK_SELECT);
 
 	if (n == 0)
