@@ -15,9 +15,12 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 export REPO_ROOT
 
 PG_MAJOR=15
-PG_BIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
+# EXPERIMENTS_PG_BIN points at another copy of PostgreSQL 15's bin/ (a
+# relocated copy of the Debian tree, so that two checkouts on one machine can
+# install and test without overwriting each other's extension files).
+PG_BIN="${EXPERIMENTS_PG_BIN:-/usr/lib/postgresql/${PG_MAJOR}/bin}"
 PG_CONFIG="${PG_BIN}/pg_config"
-PGXS_DIR="/usr/lib/postgresql/${PG_MAJOR}/lib/pgxs"
+PGXS_DIR="$(dirname "$PG_BIN")/lib/pgxs"
 PG_REGRESS="${PGXS_DIR}/src/test/regress/pg_regress"
 PG_ISOLATION_REGRESS="${PGXS_DIR}/src/test/isolation/pg_isolation_regress"
 PG_PERL_LIB="${PGXS_DIR}/src/test/perl"
