@@ -98,8 +98,11 @@ CREATE INDEX recordings_cleanup_idx ON experiments.recordings (created_at)
 COMMENT ON TABLE experiments.recordings IS
     'quota: recordings; counted in the cycle when created, seconds added when done';
 
+-- Segments are never referred to by id, so the key is an identity: appended
+-- at the end of its index, where a random uuid would cost a random index
+-- page and a strong-random call per segment (half the time of a completion).
 CREATE TABLE experiments.segments (
-    id           uuid    PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    id           bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     recording_id uuid    NOT NULL REFERENCES experiments.recordings (id) ON DELETE CASCADE,
     idx          integer NOT NULL CHECK (idx >= 0),
     start_ms     integer NOT NULL CHECK (start_ms >= 0),
@@ -121,6 +124,8 @@ SELECT pg_catalog.pg_extension_config_dump('experiments.plans',
 SELECT pg_catalog.pg_extension_config_dump('experiments.user_subscriptions', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.recordings', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.segments', '');
+-- the identity's position too, or a restored database would hand out used ids
+SELECT pg_catalog.pg_extension_config_dump('experiments.segments_id_seq', '');
 
 --------------------------------------------------------------------------
 -- Routines
