@@ -74,7 +74,10 @@ CREATE TABLE experiments.user_subscriptions (
     usage_count  integer     NOT NULL DEFAULT 0 CHECK (usage_count >= 0),
     used_seconds integer     NOT NULL DEFAULT 0 CHECK (used_seconds >= 0),
     CHECK (cycle_end > cycle_start)
-);
+)
+-- Every recording updates its user's row; free space on each page lets
+-- those updates stay heap-only (no new entry in the four indexes).
+WITH (fillfactor = 70);
 CREATE INDEX user_subscriptions_plan_id_idx ON experiments.user_subscriptions (plan_id);
 CREATE INDEX user_subscriptions_cycle_end_idx ON experiments.user_subscriptions (cycle_end);
 COMMENT ON TABLE experiments.user_subscriptions IS
