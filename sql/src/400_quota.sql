@@ -206,6 +206,21 @@ AS 'MODULE_PATHNAME', 'experiments_sp_get_user_stats';
 COMMENT ON FUNCTION experiments.sp_get_user_stats(uuid) IS
     'quota: a user''s totals and current cycle, from one snapshot';
 
+-- Not in the seed: how an application role, which cannot read the tables,
+-- learns the id of a user it registered.
+CREATE FUNCTION experiments.sp_find_user(in_login text)
+RETURNS TABLE (user_id     uuid,
+               email       text,
+               user_name   text,
+               status      text,
+               plan_code   text,
+               cycle_start timestamptz,
+               cycle_end   timestamptz)
+LANGUAGE C STABLE CALLED ON NULL INPUT ROWS 1
+AS 'MODULE_PATHNAME', 'experiments_sp_find_user';
+COMMENT ON FUNCTION experiments.sp_find_user(text) IS
+    'quota: a user''s id, account and current plan by email (any case) or user name';
+
 -- No DEFAULT on in_prorate: a procedure's OUT parameters may not follow
 -- one (the seed's version does not compile); the seed's guide always
 -- passes it anyway: CALL experiments.sp_change_user_plan(uid, code, prorate, NULL, NULL).
@@ -233,5 +248,6 @@ INSERT INTO experiments.api_routines (routine, domain, writes) VALUES
     ('experiments.sp_complete_recording(uuid, integer, jsonb)',        'quota', true),
     ('experiments.sp_reset_monthly_cycles()',                           'quota', true),
     ('experiments.sp_get_user_stats(uuid)',                             'quota', false),
+    ('experiments.sp_find_user(text)',                                  'quota', false),
     ('experiments.sp_change_user_plan(uuid, text, boolean)',            'quota', true),
     ('experiments.sp_cleanup_old_recordings(integer, integer)',         'quota', true);

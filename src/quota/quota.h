@@ -11,6 +11,7 @@
  *	  complete.c     sp_complete_recording (segments decoded by segments.c)
  *	  cycles.c       sp_reset_monthly_cycles, sp_change_user_plan
  *	  stats.c        sp_get_user_stats
+ *	  lookup.c       sp_find_user (not in the seed: an id by email or user name)
  *	  retention.c    sp_cleanup_old_recordings
  *	  nonatomic.c    commit/rollback inside a CALL, for sp_complete_recording
  *

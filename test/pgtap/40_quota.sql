@@ -3,7 +3,7 @@
 \set ON_ERROR_ROLLBACK 1
 \set ON_ERROR_STOP true
 BEGIN;
-SELECT plan(121);
+SELECT plan(128);
 
 --------------------------------------------------------------------------
 -- tables, and pg_dump keeps their rows
@@ -46,6 +46,7 @@ SELECT isnt_procedure('experiments', 'sp_check_quota_and_create_recording',
 SELECT is_procedure('experiments', 'sp_complete_recording', ARRAY['uuid', 'integer', 'jsonb']);
 SELECT is_procedure('experiments', 'sp_reset_monthly_cycles', ARRAY[]::name[]);
 SELECT has_function('experiments', 'sp_get_user_stats', ARRAY['uuid']);
+SELECT has_function('experiments', 'sp_find_user', ARRAY['text']);
 SELECT isnt_procedure('experiments', 'sp_get_user_stats', ARRAY['uuid']);
 SELECT is_procedure('experiments', 'sp_change_user_plan', ARRAY['uuid', 'text', 'boolean']);
 SELECT has_function('experiments', 'sp_cleanup_old_recordings', ARRAY['integer', 'integer']);
@@ -94,6 +95,7 @@ SELECT is(pg_get_function_arguments(p), a, p::text || ' parameters')
      'IN in_recording_id uuid, IN in_duration_ms integer, IN in_segments jsonb'),
     ('experiments.sp_reset_monthly_cycles()'::regprocedure, ''),
     ('experiments.sp_get_user_stats(uuid)'::regprocedure, 'in_user_id uuid'),
+    ('experiments.sp_find_user(text)'::regprocedure, 'in_login text'),
     ('experiments.sp_change_user_plan(uuid,text,boolean)'::regprocedure,
      'IN in_user_id uuid, IN in_new_plan_code text, IN in_prorate boolean, OUT success boolean, OUT message text'),
     ('experiments.sp_cleanup_old_recordings(integer,integer)'::regprocedure,
@@ -112,6 +114,9 @@ SELECT is(pg_get_function_result(p), r, p::text || ' result')
      'quota_usage_percent numeric, quota_minutes_percent numeric)'),
     ('experiments.sp_cleanup_old_recordings(integer,integer)'::regprocedure,
      'TABLE(deleted_recordings integer, deleted_segments integer)'),
+    ('experiments.sp_find_user(text)'::regprocedure,
+     'TABLE(user_id uuid, email text, user_name text, status text, plan_code text, '
+     'cycle_start timestamp with time zone, cycle_end timestamp with time zone)'),
     ('experiments.upsert_plan(text,text,integer,integer,text,text,integer,integer)'::regprocedure,
      'uuid')) v (p, r);
 
@@ -134,6 +139,7 @@ SELECT results_eq($$ SELECT routine, writes FROM experiments.api_routines
     ('experiments.sp_check_quota_and_create_recording(uuid, text, text, jsonb)', true),
     ('experiments.sp_cleanup_old_recordings(integer, integer)', true),
     ('experiments.sp_complete_recording(uuid, integer, jsonb)', true),
+    ('experiments.sp_find_user(text)', false),
     ('experiments.sp_get_user_stats(uuid)', false),
     ('experiments.sp_register_user(text, text, text, text, text)', true),
     ('experiments.sp_reset_monthly_cycles()', true) $$,
@@ -145,11 +151,11 @@ SELECT results_eq($$ SELECT domain FROM experiments.api_routines
 CREATE ROLE tap_quota_app;
 CREATE ROLE tap_quota_reader;
 SELECT is((SELECT count(*)::int FROM experiments.grant_access('tap_quota_app', ARRAY['quota'])),
-          7, 'grant_access gives the seven quota routines');
+          8, 'grant_access gives the eight quota routines');
 SELECT is((SELECT array_agg(routine ORDER BY routine)
              FROM experiments.grant_access('tap_quota_reader', ARRAY['quota'], true)),
-          ARRAY['experiments.sp_get_user_stats(uuid)'],
-          'read-only access gives sp_get_user_stats alone');
+          ARRAY['experiments.sp_find_user(text)', 'experiments.sp_get_user_stats(uuid)'],
+          'read-only access gives sp_find_user and sp_get_user_stats');
 SELECT ok(has_function_privilege('tap_quota_app', r.routine::regprocedure, 'EXECUTE'),
           'the app role may call ' || r.routine)
   FROM experiments.api_routines r WHERE r.domain = 'quota' ORDER BY r.routine;
@@ -170,12 +176,19 @@ SELECT lives_ok($$ CALL experiments.sp_register_user('tap@example.com', 'tap', '
                 'the app role registers a user');
 SELECT throws_ok($$ SELECT * FROM experiments.users $$, '42501', NULL,
                  'and cannot read the users table');
+SELECT is((SELECT user_name || ' ' || plan_code FROM experiments.sp_find_user('TAP@example.com')),
+          'tap FREE', 'but finds the user it registered through sp_find_user');
 SELECT throws_ok($$ SELECT experiments.upsert_plan('TAP', 'Tap', 1, 1) $$, '42501', NULL,
                  'and cannot change plans');
 RESET ROLE;
 SET LOCAL ROLE tap_quota_reader;
 SELECT throws_ok($$ CALL experiments.sp_reset_monthly_cycles() $$, '42501', NULL,
                  'the read-only role cannot reset cycles');
+RESET ROLE;
+CREATE ROLE tap_quota_outsider;
+SET LOCAL ROLE tap_quota_outsider;
+SELECT throws_ok($$ SELECT * FROM experiments.sp_find_user('tap') $$, '42501', NULL,
+                 'a role without the quota grant cannot look users up');
 RESET ROLE;
 
 --------------------------------------------------------------------------

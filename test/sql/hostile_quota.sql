@@ -18,6 +18,8 @@ SELECT id AS hostile_uid FROM experiments.users
  WHERE email OPERATOR(pg_catalog.=) 'hostile@example.com' \gset
 SET ROLE regress_hostile;
 SET search_path = pg_temp, public, pg_catalog, experiments;
+SELECT user_id OPERATOR(pg_catalog.=) :'hostile_uid'::uuid AS found_self, user_name, plan_code
+  FROM experiments.sp_find_user('HOSTILE@example.com');
 SELECT quota_ok, error_message
   FROM experiments.sp_check_quota_and_create_recording(:'hostile_uid', 'realtime');
 SELECT recording_id AS hostile_rec

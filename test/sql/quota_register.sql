@@ -86,6 +86,25 @@ ROLLBACK;
 SELECT count(*) AS daves FROM experiments.users WHERE user_name = 'dave';
 
 --------------------------------------------------------------------------
+-- sp_find_user: the id of a registered user, by email (any case) or name
+--------------------------------------------------------------------------
+SELECT f.user_id = u.id AS same_id, f.email, f.user_name, f.status, f.plan_code,
+       f.cycle_start <= now() AND f.cycle_end > now() AS current_cycle
+  FROM experiments.sp_find_user('ALICE@example.com') f, experiments.users u
+ WHERE u.user_name = 'alice';
+SELECT email, user_name, plan_code FROM experiments.sp_find_user('bob');
+-- an email matches before a user name that looks the same
+CALL experiments.sp_register_user('eve@example.com', 'bob@example.com', 'h', 'Eve', 'FREE');
+SELECT email, user_name FROM experiments.sp_find_user('BOB@example.com');
+SELECT email, user_name FROM experiments.sp_find_user('bob@example.com ');
+DELETE FROM experiments.users WHERE user_name = 'bob@example.com';
+-- unknown: no row; bad input: 22004, 22023
+SELECT count(*) AS found FROM experiments.sp_find_user('nobody@example.com');
+SELECT * FROM experiments.sp_find_user(NULL);
+SELECT * FROM experiments.sp_find_user('');
+SELECT * FROM experiments.sp_find_user(repeat('x', 257));
+
+--------------------------------------------------------------------------
 -- sp_check_quota_and_create_recording
 --------------------------------------------------------------------------
 CREATE TEMP VIEW bob AS SELECT id FROM experiments.users WHERE user_name = 'bob';
