@@ -25,7 +25,8 @@ SELECT fk_ok('experiments', 'segments', 'recording_id', 'experiments', 'recordin
 SELECT set_eq($$ SELECT c::regclass::text FROM pg_extension e, unnest(e.extconfig) c
                   WHERE e.extname = 'experiments'
                     AND c::regclass::text LIKE 'experiments.%'
-                    AND c::regclass::text <> 'experiments.api_routines' $$,
+                    AND c::regclass::text <> 'experiments.api_routines'
+                    AND pg_catalog.obj_description(c, 'pg_class') LIKE 'quota:%' $$,
               ARRAY['experiments.users', 'experiments.user_profiles', 'experiments.plans',
                     'experiments.user_subscriptions', 'experiments.recordings',
                     'experiments.segments'],
