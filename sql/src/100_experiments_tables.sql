@@ -85,18 +85,20 @@ COMMENT ON TABLE experiments.variant_counters IS
 
 -- The live per-variant totals (folded + unfolded).  conversion_rate is a
 -- fraction in 0..1 as the seed's increment_conversion computed it:
--- conversions / greatest(allocations, 1).
+-- conversions / greatest(allocations, 1), rounded to 6 places.
 CREATE VIEW experiments.variant_totals AS
 SELECT v.id                                        AS variant_id,
        v.experiment_id,
        v.key                                       AS variant_key,
        v.total_allocations OPERATOR(pg_catalog.+) COALESCE(c.allocations, 0) AS total_allocations,
        v.total_conversions OPERATOR(pg_catalog.+) COALESCE(c.conversions, 0) AS total_conversions,
-       ((v.total_conversions OPERATOR(pg_catalog.+) COALESCE(c.conversions, 0))::numeric
-        OPERATOR(pg_catalog./)
-        pg_catalog.numeric_larger(
-            (v.total_allocations OPERATOR(pg_catalog.+) COALESCE(c.allocations, 0))::numeric,
-            1::numeric))                           AS conversion_rate
+       pg_catalog.round(
+           (v.total_conversions OPERATOR(pg_catalog.+) COALESCE(c.conversions, 0))::numeric
+           OPERATOR(pg_catalog./)
+           pg_catalog.numeric_larger(
+               (v.total_allocations OPERATOR(pg_catalog.+) COALESCE(c.allocations, 0))::numeric,
+               1::numeric),
+           6)                                      AS conversion_rate
 FROM experiments.variants v
 LEFT JOIN LATERAL (
     SELECT pg_catalog.sum(vc.allocations) AS allocations,
