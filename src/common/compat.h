@@ -39,6 +39,19 @@
  * jsonb construction behind jsonb_build.c so only that file needs touching.
  */
 
+/*
+ * This backend's number among the server's processes: a small integer,
+ * distinct between backends alive at the same time (MyBackendId, 1-based,
+ * until 16; MyProcNumber, 0-based, from 17).
+ */
+#if PG_VERSION_NUM >= 170000
+#include "storage/procnumber.h"
+#define compat_backend_number() ((int) MyProcNumber)
+#else
+#include "storage/backendid.h"
+#define compat_backend_number() ((int) MyBackendId)
+#endif
+
 /* PostgreSQL 15 does not declare _PG_init in fmgr.h. */
 PGDLLEXPORT void _PG_init(void);
 

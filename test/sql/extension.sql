@@ -17,7 +17,9 @@ SELECT routine AS registered_but_missing
   FROM experiments.api_routines WHERE to_regprocedure(routine) IS NULL;
 SELECT to_regprocedure(routine) AS registered_twice
   FROM experiments.api_routines GROUP BY 1 HAVING count(*) > 1;
-SELECT domain, count(*) AS routines, count(*) FILTER (WHERE writes) AS writers
+-- (each domain's pgTAP file checks its own routines and write flags; here
+-- only which domains have routines)
+SELECT domain, count(*) > 0 AS has_routines
   FROM experiments.api_routines GROUP BY domain ORDER BY domain;
 
 -- nothing but version() is executable by PUBLIC, no table or sequence is

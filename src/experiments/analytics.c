@@ -1,0 +1,857 @@
+/*-------------------------------------------------------------------------
+ *
+ * analytics.c
+ *	  The experiment analytics: get_experiment_metrics, get_daily_metrics,
+ *	  get_funnel_metrics (per-step reach, or the ordered funnel), and
+ *	  get_experiment_stats (seed 000); get_variant_stats and
+ *	  get_conversion_timeline (seed 003); get_experiment_results, the one
+ *	  call a decision needs.
+ *
+ * Every function reads only rows of one experiment (the shard key) and runs
+ * in the caller's snapshot (STABLE).  An unknown experiment gives an empty
+ * result, as the seed's SQL did.
+ *
+ * Statements are prepared once per backend and kept, like the shared
+ * statement cache does, but with CURSOR_OPT_PARALLEL_OK: these are scans of
+ * millions of events, and a plain SPI_prepare plan never uses parallel
+ * workers, so the same SELECT typed into psql could otherwise beat the
+ * function.  The text is schema-qualified and runs under the guard (lookup
+ * path pinned to pg_catalog), so operators resolve to pg_catalog.
+ *
+ * Events are attributed to variants by events.variant_id, which the event
+ * writers copy from the user's assignment; no join to the assignments is
+ * needed (the seed joined variants, assignments and events).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+#include "common/args.h"
+#include "common/guard.h"
+#include "common/srf.h"
+#include "experiments/analytics.h"
+#include "experiments/stats.h"
+
+#define AN_MAX_STEPS 20
+#define AN_MAX_VARIANTS 64
+
+typedef struct AnStmt
+{
+	const char *name;
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[6];
+	SPIPlanPtr	plan;			/* kept plan, per backend */
+} AnStmt;
+
+static SPIPlanPtr
+an_plan(AnStmt *st, bool parallel)
+{
+	if (st->plan == NULL)
+	{
+		SPIPlanPtr	plan;
+
+		plan = SPI_prepare_cursor(st->sql, st->nargs, st->argtypes,
+								  parallel ? CURSOR_OPT_PARALLEL_OK : 0);
+		if (plan == NULL)
+			elog(ERROR, "could not prepare statement %s: %s", st->name,
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not keep statement %s", st->name);
+		st->plan = plan;
+	}
+	return st->plan;
+}
+
+static uint64
+an_run(AnStmt *st, Datum *values, const char *nulls)
+{
+	int			rc = SPI_execute_plan(an_plan(st, true), values, nulls, true, 0);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "statement %s failed: %s", st->name, SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+static int64
+an_int64(HeapTuple tup, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, SPI_tuptable->tupdesc, col, &isnull);
+
+	return isnull ? 0 : DatumGetInt64(d);
+}
+
+static double
+an_float8(HeapTuple tup, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, SPI_tuptable->tupdesc, col, &isnull);
+
+	return isnull ? 0.0 : DatumGetFloat8(d);
+}
+
+/* Event types and steps have the shape record_event accepts: [a-z0-9_.:-]{1,64}. */
+static bool
+an_event_type_ok(const char *s, size_t len)
+{
+	size_t		i;
+
+	if (len < 1 || len > 64)
+		return false;
+	for (i = 0; i < len; i++)
+	{
+		char		c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			  c == '_' || c == '.' || c == ':' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------------
+ * get_experiment_metrics
+ * ------------------------------------------------------------------------
+ */
+static AnStmt metrics_stmt = {
+	"analytics.metrics",
+	"SELECT v.id, v.key, v.name, v.is_control,"
+	"       COALESCE(s.users, 0)::int8, COALESCE(s.events, 0)::int8,"
+	"       COALESCE(s.conversions, 0)::int8,"
+	"       CASE WHEN COALESCE(s.users, 0) > 0"
+	"            THEN pg_catalog.round(s.conversions::numeric / s.users * 100, 4)"
+	"            ELSE 0.0000 END,"
+	"       pg_catalog.round(s.avg_value, 2)"
+	"  FROM experiments.variants v"
+	"  LEFT JOIN (SELECT e.variant_id,"
+	"                    pg_catalog.count(DISTINCT e.user_id) AS users,"
+	"                    pg_catalog.count(*) AS events,"
+	"                    pg_catalog.count(*) FILTER (WHERE e.event_type = 'conversion')"
+	"                        AS conversions,"
+	"                    pg_catalog.avg(e.value) AS avg_value"
+	"               FROM experiments.events e"
+	"              WHERE e.experiment_id = $1"
+	"                AND ($2::timestamptz IS NULL OR e.created_at >= $2)"
+	"                AND ($3::timestamptz IS NULL OR e.created_at <= $3)"
+	"                AND ($4::text[] IS NULL OR e.event_type = ANY ($4))"
+	"              GROUP BY e.variant_id) s ON s.variant_id = v.id"
+	" WHERE v.experiment_id = $1"
+	" ORDER BY v.is_control DESC, v.id",
+	4, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTARRAYOID}, NULL
+};
+
+/* The event types of a filter or funnel: 1..AN_MAX_STEPS valid, distinct names. */
+static int
+an_check_types(ArrayType *arr, const char *name, bool distinct, char **out)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				i,
+				j;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a one-dimensional array", name)));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", name)));
+	if (n > AN_MAX_STEPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must have at most %d elements, got %d", name, AN_MAX_STEPS, n)));
+	for (i = 0; i < n; i++)
+	{
+		char	   *s;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain NULL (element %d)", name, i + 1)));
+		s = TextDatumGetCString(elems[i]);
+		if (!an_event_type_ok(s, strlen(s)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s element %d is not an event type: \"%s\"", name, i + 1, s),
+					 errhint("Event types are 1 to 64 characters of a-z, 0-9, _ . : -")));
+		if (distinct)
+			for (j = 0; j < i; j++)
+				if (strcmp(out[j], s) == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("%s names step \"%s\" twice", name, s)));
+		if (out)
+			out[i] = s;
+	}
+	return n;
+}
+
+PG_FUNCTION_INFO_V1(experiments_get_experiment_metrics);
+Datum
+experiments_get_experiment_metrics(PG_FUNCTION_ARGS)
+{
+	ApiGuard	guard;
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	char	   *types[AN_MAX_STEPS];
+	int			i;
+
+	arg_not_null(fcinfo, 0, "p_experiment_id");
+	args[0] = PG_GETARG_DATUM(0);
+	for (i = 1; i <= 3; i++)
+	{
+		if (PG_ARGISNULL(i))
+		{
+			args[i] = (Datum) 0;
+			nulls[i] = 'n';
+		}
+		else
+			args[i] = PG_GETARG_DATUM(i);
+	}
+	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2) &&
+		PG_GETARG_TIMESTAMPTZ(1) > PG_GETARG_TIMESTAMPTZ(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("p_start_date must not be after p_end_date"),
+				 errdetail("The range is inverted: %s > %s.",
+						   DatumGetCString(DirectFunctionCall1(timestamptz_out, args[1])),
+						   DatumGetCString(DirectFunctionCall1(timestamptz_out, args[2])))));
+	if (!PG_ARGISNULL(3))
+		(void) an_check_types(PG_GETARG_ARRAYTYPE_P(3), "p_event_types", false, types);
+
+	srf_begin(fcinfo);
+	api_spi_begin(fcinfo, &guard);
+	an_run(&metrics_stmt, args, nulls);
+	srf_put_spi_rows(fcinfo);
+	api_spi_end(&guard);
+	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------------------
+ * get_daily_metrics
+ * ------------------------------------------------------------------------
+ */
+static AnStmt daily_stmt = {
+	"analytics.daily",
+	"SELECT e.created_at::date, v.key,"
+	"       pg_catalog.count(DISTINCT e.user_id), pg_catalog.count(*),"
+	"       pg_catalog.count(*) FILTER (WHERE e.event_type = 'conversion')"
+	"  FROM experiments.events e"
+	"  JOIN experiments.variants v ON v.id = e.variant_id"
+	" WHERE e.experiment_id = $1"
+	"   AND e.created_at >= (CURRENT_DATE - $2)::timestamptz"
+	" GROUP BY 1, 2"
+	" ORDER BY 1 DESC, 2",
+	2, {INT8OID, INT4OID}, NULL
+};
+
+PG_FUNCTION_INFO_V1(experiments_get_daily_metrics);
+Datum
+experiments_get_daily_metrics(PG_FUNCTION_ARGS)
+{
+	ApiGuard	guard;
+	Datum		args[2];
+
+	arg_not_null(fcinfo, 0, "p_experiment_id");
+	args[0] = PG_GETARG_DATUM(0);
+	args[1] = Int32GetDatum(arg_int32_in(fcinfo, 1, "p_days", 0, 36500));
+
+	srf_begin(fcinfo);
+	api_spi_begin(fcinfo, &guard);
+	an_run(&daily_stmt, args, NULL);
+	srf_put_spi_rows(fcinfo);
+	api_spi_end(&guard);
+	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------------------
+ * get_funnel_metrics
+ * ------------------------------------------------------------------------
+ */
+static AnStmt funnel_stmt = {
+	"analytics.funnel",
+	"SELECT v.key, s.step, s.ord::int4, COALESCE(c.users, 0)::int8,"
+	"       CASE WHEN pg_catalog.first_value(COALESCE(c.users, 0))"
+	"                 OVER (PARTITION BY v.id ORDER BY s.ord) > 0"
+	"            THEN pg_catalog.round(COALESCE(c.users, 0) * 100.0"
+	"                 / pg_catalog.first_value(COALESCE(c.users, 0))"
+	"                   OVER (PARTITION BY v.id ORDER BY s.ord), 2) END"
+	"  FROM experiments.variants v"
+	" CROSS JOIN pg_catalog.unnest($2::text[]) WITH ORDINALITY AS s (step, ord)"
+	"  LEFT JOIN (SELECT e.variant_id, e.event_type,"
+	"                    pg_catalog.count(DISTINCT e.user_id) AS users"
+	"               FROM experiments.events e"
+	"              WHERE e.experiment_id = $1 AND e.event_type = ANY ($2)"
+	"              GROUP BY 1, 2) c"
+	"         ON c.variant_id = v.id AND c.event_type = s.step"
+	" WHERE v.experiment_id = $1"
+	" ORDER BY v.is_control DESC, v.id, s.ord",
+	2, {INT8OID, TEXTARRAYOID}, NULL
+};
+
+static AnStmt funnel_variants_stmt = {
+	"analytics.funnel_variants",
+	"SELECT v.id, v.key FROM experiments.variants v"
+	" WHERE v.experiment_id = $1 ORDER BY v.is_control DESC, v.id",
+	1, {INT8OID}, NULL
+};
+
+/* Every event of the funnel's types, per user in time order (id breaks ties). */
+static AnStmt funnel_events_stmt = {
+	"analytics.funnel_events",
+	"SELECT e.variant_id, e.user_id, e.event_type"
+	"  FROM experiments.events e"
+	" WHERE e.experiment_id = $1 AND e.event_type = ANY ($2)"
+	" ORDER BY e.user_id, e.created_at, e.id",
+	2, {INT8OID, TEXTARRAYOID}, NULL
+};
+
+/*
+ * The ordered funnel in one pass over the user-sorted events: a user is at
+ * step k once steps 1..k have been seen in that order; each event that is
+ * the user's next step moves the user on (the earliest completion).
+ */
+static void
+funnel_ordered(FunctionCallInfo fcinfo, Datum experiment, Datum steps_arr,
+			   char **steps, int nsteps)
+{
+	int			nvar;
+	int64	   *var_ids;
+	char	  **var_keys;
+	int64	   *reached;
+	Datum		args[2];
+	Portal		portal;
+	char	   *cur_user = NULL;	/* the current user's id, in the caller's context */
+	size_t		cur_len = 0;
+	size_t		cur_cap = 0;
+	int			cur_var = -1;
+	int			cur_step = 0;
+	size_t		steplen[AN_MAX_STEPS];
+	int			v,
+				k;
+	MemoryContext caller = CurrentMemoryContext;
+
+	args[0] = experiment;
+	args[1] = steps_arr;
+	an_run(&funnel_variants_stmt, args, NULL);
+	nvar = (int) SPI_processed;
+	if (nvar == 0)
+		return;
+	var_ids = palloc(sizeof(int64) * nvar);
+	var_keys = palloc(sizeof(char *) * nvar);
+	reached = palloc0(sizeof(int64) * nvar * nsteps);
+	for (v = 0; v < nvar; v++)
+	{
+		var_ids[v] = an_int64(SPI_tuptable->vals[v], 1);
+		var_keys[v] = SPI_getvalue(SPI_tuptable->vals[v], SPI_tuptable->tupdesc, 2);
+	}
+	for (k = 0; k < nsteps; k++)
+		steplen[k] = strlen(steps[k]);
+
+	portal = SPI_cursor_open(NULL, an_plan(&funnel_events_stmt, false), args, NULL, true);
+	for (;;)
+	{
+		uint64		i;
+
+		SPI_cursor_fetch(portal, true, 10000);
+		if (SPI_processed == 0)
+			break;
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			bool		isnull;
+			Datum		d;
+			text	   *user;
+			text	   *type;
+			int64		var_id;
+
+			user = DatumGetTextPP(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+			if (cur_user == NULL ||
+				cur_len != VARSIZE_ANY_EXHDR(user) ||
+				memcmp(cur_user, VARDATA_ANY(user), cur_len) != 0)
+			{
+				/* the previous user is done */
+				if (cur_var >= 0)
+					for (k = 0; k < cur_step; k++)
+						reached[cur_var * nsteps + k]++;
+				cur_len = VARSIZE_ANY_EXHDR(user);
+				if (cur_user == NULL || cur_len + 1 > cur_cap)
+				{
+					if (cur_user)
+						pfree(cur_user);
+					cur_cap = Max(cur_len + 1, 64);
+					cur_user = MemoryContextAlloc(caller, cur_cap);
+				}
+				memcpy(cur_user, VARDATA_ANY(user), cur_len);
+				d = SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull);
+				var_id = isnull ? -1 : DatumGetInt64(d);
+				cur_var = -1;
+				for (v = 0; v < nvar; v++)
+					if (var_ids[v] == var_id)
+						cur_var = v;
+				cur_step = 0;
+			}
+			if (cur_step < nsteps)
+			{
+				type = DatumGetTextPP(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull));
+				if (VARSIZE_ANY_EXHDR(type) == steplen[cur_step] &&
+					memcmp(VARDATA_ANY(type), steps[cur_step], steplen[cur_step]) == 0)
+					cur_step++;
+			}
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	if (cur_var >= 0)
+		for (k = 0; k < cur_step; k++)
+			reached[cur_var * nsteps + k]++;
+	SPI_cursor_close(portal);
+
+	for (v = 0; v < nvar; v++)
+		for (k = 0; k < nsteps; k++)
+		{
+			Datum		values[5];
+			bool		nulls[5] = {false, false, false, false, false};
+			int64		first = reached[v * nsteps];
+			int64		here = reached[v * nsteps + k];
+
+			values[0] = CStringGetTextDatum(var_keys[v]);
+			values[1] = CStringGetTextDatum(steps[k]);
+			values[2] = Int32GetDatum(k + 1);
+			values[3] = Int64GetDatum(here);
+			if (first > 0)
+				values[4] = DirectFunctionCall2(numeric_round,
+												DirectFunctionCall2(numeric_div,
+																	DirectFunctionCall1(int8_numeric, Int64GetDatum(here * 100)),
+																	DirectFunctionCall1(int8_numeric, Int64GetDatum(first))),
+												Int32GetDatum(2));
+			else
+				nulls[4] = true;
+			srf_put(fcinfo, values, nulls);
+		}
+}
+
+PG_FUNCTION_INFO_V1(experiments_get_funnel_metrics);
+Datum
+experiments_get_funnel_metrics(PG_FUNCTION_ARGS)
+{
+	ApiGuard	guard;
+	Datum		args[2];
+	char	   *steps[AN_MAX_STEPS];
+	int			nsteps;
+	bool		ordered;
+
+	arg_not_null(fcinfo, 0, "p_experiment_id");
+	arg_not_null(fcinfo, 1, "p_funnel_steps");
+	arg_not_null(fcinfo, 2, "p_ordered");
+	nsteps = an_check_types(PG_GETARG_ARRAYTYPE_P(1), "p_funnel_steps", true, steps);
+	ordered = PG_GETARG_BOOL(2);
+	args[0] = PG_GETARG_DATUM(0);
+	args[1] = PointerGetDatum(PG_GETARG_ARRAYTYPE_P(1));
+
+	srf_begin(fcinfo);
+	api_spi_begin(fcinfo, &guard);
+	if (ordered)
+		funnel_ordered(fcinfo, args[0], args[1], steps, nsteps);
+	else
+	{
+		an_run(&funnel_stmt, args, NULL);
+		srf_put_spi_rows(fcinfo);
+	}
+	api_spi_end(&guard);
+	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------------------
+ * get_experiment_stats
+ * ------------------------------------------------------------------------
+ */
+static AnStmt exp_stats_stmt = {
+	"analytics.experiment_stats",
+	"SELECT a.users, a.enrolled, ev.events,"
+	"       CASE WHEN a.users > 0"
+	"            THEN pg_catalog.round(ev.events::numeric / a.users, 2)"
+	"            ELSE 0::numeric END,"
+	"       (CURRENT_DATE - ev.first_event::date)::int4,"
+	"       x.status"
+	"  FROM experiments.experiments x,"
+	"       LATERAL (SELECT pg_catalog.count(*) AS users,"
+	"                       pg_catalog.count(s.enrolled_at) AS enrolled"
+	"                  FROM experiments.assignments s"
+	"                 WHERE s.experiment_id = x.id) a,"
+	"       LATERAL (SELECT pg_catalog.count(*) AS events,"
+	"                       pg_catalog.min(e.created_at) AS first_event"
+	"                  FROM experiments.events e"
+	"                 WHERE e.experiment_id = x.id) ev"
+	" WHERE x.id = $1",
+	1, {INT8OID}, NULL
+};
+
+PG_FUNCTION_INFO_V1(experiments_get_experiment_stats);
+Datum
+experiments_get_experiment_stats(PG_FUNCTION_ARGS)
+{
+	ApiGuard	guard;
+	Datum		args[1];
+
+	arg_not_null(fcinfo, 0, "p_experiment_id");
+	args[0] = PG_GETARG_DATUM(0);
+	srf_begin(fcinfo);
+	api_spi_begin(fcinfo, &guard);
+	an_run(&exp_stats_stmt, args, NULL);
+	srf_put_spi_rows(fcinfo);
+	api_spi_end(&guard);
+	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------------------
+ * get_variant_stats: the maintained counters, O(variants)
+ * ------------------------------------------------------------------------
+ */
+static AnStmt variant_stats_stmt = {
+	"analytics.variant_stats",
+	"SELECT t.variant_id, t.variant_key, t.total_allocations::int8,"
+	"       t.total_conversions::int8, t.conversion_rate"
+	"  FROM experiments.variant_totals t"
+	" WHERE t.experiment_id = $1"
+	" ORDER BY t.variant_id",
+	1, {INT8OID}, NULL
+};
+
+PG_FUNCTION_INFO_V1(experiments_get_variant_stats);
+Datum
+experiments_get_variant_stats(PG_FUNCTION_ARGS)
+{
+	ApiGuard	guard;
+	Datum		args[1];
+
+	arg_not_null(fcinfo, 0, "p_experiment_id");
+	args[0] = PG_GETARG_DATUM(0);
+	srf_begin(fcinfo);
+	api_spi_begin(fcinfo, &guard);
+	an_run(&variant_stats_stmt, args, NULL);
+	srf_put_spi_rows(fcinfo);
+	api_spi_end(&guard);
+	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------------------
+ * get_conversion_timeline: hourly buckets of assignments, newest first
+ * ------------------------------------------------------------------------
+ */
+static AnStmt timeline_stmt = {
+	"analytics.timeline",
+	"SELECT pg_catalog.date_trunc('hour', a.assigned_at),"
+	"       pg_catalog.count(*), pg_catalog.count(a.converted_at),"
+	"       pg_catalog.count(a.converted_at)::float8 / pg_catalog.count(*)::float8"
+	"  FROM experiments.assignments a"
+	" WHERE a.experiment_id = $1"
+	"   AND a.assigned_at >= pg_catalog.now() - pg_catalog.make_interval(hours => $2)"
+	" GROUP BY 1"
+	" ORDER BY 1 DESC",
+	2, {INT8OID, INT4OID}, NULL
+};
+
+PG_FUNCTION_INFO_V1(experiments_get_conversion_timeline);
+Datum
+experiments_get_conversion_timeline(PG_FUNCTION_ARGS)
+{
+	ApiGuard	guard;
+	Datum		args[2];
+
+	arg_not_null(fcinfo, 0, "p_experiment_id");
+	args[0] = PG_GETARG_DATUM(0);
+	args[1] = Int32GetDatum(arg_int32_in(fcinfo, 1, "p_hours", 1, 876000));
+	srf_begin(fcinfo);
+	api_spi_begin(fcinfo, &guard);
+	an_run(&timeline_stmt, args, NULL);
+	srf_put_spi_rows(fcinfo);
+	api_spi_end(&guard);
+	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------------------
+ * get_experiment_results
+ * ------------------------------------------------------------------------
+ */
+static AnStmt results_variants_stmt = {
+	"analytics.results_variants",
+	"SELECT t.variant_id, t.variant_key, v.is_control, v.allocation_pct::float8,"
+	"       t.total_allocations::int8, t.total_conversions::int8"
+	"  FROM experiments.variant_totals t"
+	"  JOIN experiments.variants v ON v.id = t.variant_id"
+	" WHERE t.experiment_id = $1"
+	" ORDER BY v.is_control DESC, v.id",
+	1, {INT8OID}, NULL
+};
+
+static AnStmt results_type_exists_stmt = {
+	"analytics.results_type_exists",
+	"SELECT 1 FROM experiments.events e"
+	" WHERE e.experiment_id = $1 AND e.event_type = $2 LIMIT 1",
+	2, {INT8OID, TEXTOID}, NULL
+};
+
+static AnStmt results_type_stmt = {
+	"analytics.results_type",
+	"SELECT e.variant_id, pg_catalog.count(DISTINCT e.user_id)"
+	"  FROM experiments.events e"
+	" WHERE e.experiment_id = $1 AND e.event_type = $2"
+	" GROUP BY 1",
+	2, {INT8OID, TEXTOID}, NULL
+};
+
+static AnStmt results_value_stmt = {
+	"analytics.results_value",
+	"SELECT u.variant_id, pg_catalog.sum(u.total)::float8,"
+	"       pg_catalog.sum(u.total * u.total)::float8"
+	"  FROM (SELECT e.variant_id, e.user_id, pg_catalog.sum(e.value) AS total"
+	"          FROM experiments.events e"
+	"         WHERE e.experiment_id = $1 AND e.value IS NOT NULL"
+	"         GROUP BY 1, 2) u"
+	" GROUP BY 1",
+	1, {INT8OID}, NULL
+};
+
+typedef struct ResVariant
+{
+	int64		id;
+	char	   *key;
+	bool		is_control;
+	double		weight;
+	int64		users;
+	int64		conversions;	/* or users with the event type */
+	double		sum;			/* value metric */
+	double		sumsq;
+} ResVariant;
+
+PG_FUNCTION_INFO_V1(experiments_get_experiment_results);
+Datum
+experiments_get_experiment_results(PG_FUNCTION_ARGS)
+{
+	ApiGuard	guard;
+	Datum		args[2];
+	char	   *metric;
+	char	   *engine;
+	double		alpha;
+	double		tuning;
+	enum
+	{
+		M_CONVERSION, M_VALUE, M_EVENT
+	}			mkind;
+	enum
+	{
+		E_FREQ, E_SEQ, E_BAYES
+	}			ekind;
+	ResVariant *vars;
+	int			nvar,
+				v,
+				control = 0;
+	int64	   *observed;
+	double	   *weights;
+	double		srm = 0.0;
+	bool		has_srm;
+	MemoryContext caller = CurrentMemoryContext;
+
+	arg_not_null(fcinfo, 0, "p_experiment_id");
+	metric = arg_cstring(fcinfo, 1, "p_metric");
+	engine = arg_cstring(fcinfo, 2, "p_engine");
+	alpha = stat_arg_alpha(fcinfo, 3);
+	tuning = stat_arg_tuning(fcinfo, 4);
+
+	if (strcmp(engine, "frequentist") == 0)
+		ekind = E_FREQ;
+	else if (strcmp(engine, "sequential") == 0)
+		ekind = E_SEQ;
+	else if (strcmp(engine, "bayesian") == 0)
+		ekind = E_BAYES;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown engine \"%s\"", engine),
+				 errhint("Engines are frequentist, sequential and bayesian.")));
+	if (ekind == E_SEQ && tuning <= 0.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("engine \"sequential\" needs p_sequential_tuning"),
+				 errhint("GrowthBook's default tuning is 5000.")));
+	if (ekind != E_SEQ && tuning > 0.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("p_sequential_tuning applies only to engine \"sequential\"")));
+
+	if (strcmp(metric, "conversion") == 0)
+		mkind = M_CONVERSION;
+	else if (strcmp(metric, "value") == 0)
+		mkind = M_VALUE;
+	else if (an_event_type_ok(metric, strlen(metric)))
+		mkind = M_EVENT;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown metric \"%s\"", metric),
+				 errhint("A metric is conversion, value, or an event type recorded for the experiment.")));
+
+	srf_begin(fcinfo);
+	api_spi_begin(fcinfo, &guard);
+	args[0] = PG_GETARG_DATUM(0);
+	args[1] = CStringGetTextDatum(metric);
+
+	an_run(&results_variants_stmt, args, NULL);
+	nvar = (int) SPI_processed;
+	if (nvar == 0)
+	{
+		/* unknown experiment (or one without variants): no rows */
+		api_spi_end(&guard);
+		return (Datum) 0;
+	}
+	vars = MemoryContextAllocZero(caller, sizeof(ResVariant) * nvar);
+	for (v = 0; v < nvar; v++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[v];
+		bool		isnull;
+
+		vars[v].id = an_int64(tup, 1);
+		vars[v].key = MemoryContextStrdup(caller,
+										  SPI_getvalue(tup, SPI_tuptable->tupdesc, 2));
+		vars[v].is_control = DatumGetBool(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull));
+		vars[v].weight = an_float8(tup, 4);
+		vars[v].users = an_int64(tup, 5);
+		vars[v].conversions = an_int64(tup, 6);
+	}
+	/* the control: the variant marked so (ordered first), else the first by id */
+
+	if (mkind == M_EVENT)
+	{
+		uint64		i;
+
+		if (an_run(&results_type_exists_stmt, args, NULL) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown metric \"%s\"", metric),
+					 errdetail("No event of type \"%s\" was recorded for experiment " INT64_FORMAT ".",
+							   metric, PG_GETARG_INT64(0)),
+					 errhint("A metric is conversion, value, or an event type recorded for the experiment.")));
+		an_run(&results_type_stmt, args, NULL);
+		for (v = 0; v < nvar; v++)
+			vars[v].conversions = 0;
+		for (i = 0; i < SPI_processed; i++)
+		{
+			int64		id = an_int64(SPI_tuptable->vals[i], 1);
+
+			for (v = 0; v < nvar; v++)
+				if (vars[v].id == id)
+					vars[v].conversions = an_int64(SPI_tuptable->vals[i], 2);
+		}
+	}
+	else if (mkind == M_VALUE)
+	{
+		uint64		i;
+
+		an_run(&results_value_stmt, args, NULL);
+		for (i = 0; i < SPI_processed; i++)
+		{
+			int64		id = an_int64(SPI_tuptable->vals[i], 1);
+
+			for (v = 0; v < nvar; v++)
+				if (vars[v].id == id)
+				{
+					vars[v].sum = an_float8(SPI_tuptable->vals[i], 2);
+					vars[v].sumsq = an_float8(SPI_tuptable->vals[i], 3);
+				}
+		}
+	}
+
+	/* SRM: assigned users against the allocation weights */
+	observed = palloc(sizeof(int64) * nvar);
+	weights = palloc(sizeof(double) * nvar);
+	for (v = 0; v < nvar; v++)
+	{
+		observed[v] = vars[v].users;
+		weights[v] = vars[v].weight;
+	}
+	has_srm = stat_srm(nvar, observed, weights, &srm);
+
+	/* per-arm sufficient statistics */
+	{
+		StatArm    *arms = palloc(sizeof(StatArm) * nvar);
+
+		for (v = 0; v < nvar; v++)
+		{
+			double		n = (double) vars[v].users;
+
+			arms[v].n = n;
+			if (mkind == M_VALUE)
+			{
+				arms[v].mean = (n > 0) ? vars[v].sum / n : 0.0;
+				arms[v].var = (n > 1) ?
+					Max(0.0, (vars[v].sumsq - vars[v].sum * arms[v].mean) / (n - 1.0)) : 0.0;
+			}
+			else
+			{
+				/* counters can run ahead of each other only through bad data */
+				double		x = Min((double) vars[v].conversions, n);
+
+				arms[v].mean = (n > 0) ? x / n : 0.0;
+				arms[v].var = arms[v].mean * (1.0 - arms[v].mean);
+			}
+		}
+
+		for (v = 0; v < nvar; v++)
+		{
+			Datum		values[11];
+			bool		nulls[11];
+			StatResult	r;
+			int			c;
+
+			memset(nulls, 0, sizeof(nulls));
+			memset(&r, 0, sizeof(r));
+			if (v != control)
+			{
+				if (ekind == E_BAYES)
+					stat_bayesian(&arms[control], &arms[v], true, alpha, 0.0, 0.0, &r);
+				else
+					stat_frequentist(&arms[control], &arms[v], true, alpha,
+									 ekind == E_SEQ ? tuning : 0.0, &r);
+			}
+			values[0] = CStringGetTextDatum(vars[v].key);
+			values[1] = BoolGetDatum(v == control);
+			values[2] = Int64GetDatum(vars[v].users);
+			values[3] = Float8GetDatum(arms[v].mean);
+			nulls[3] = (arms[v].n < 1.0);
+			values[4] = Float8GetDatum(arms[control].mean);
+			nulls[4] = (arms[control].n < 1.0);
+			values[5] = Float8GetDatum(r.expected);
+			nulls[5] = !r.has_expected;
+			values[6] = Float8GetDatum(r.ci_low);
+			values[7] = Float8GetDatum(r.ci_high);
+			nulls[6] = nulls[7] = !r.has_stats;
+			values[8] = Float8GetDatum(r.p_value);
+			nulls[8] = !r.has_stats || ekind == E_BAYES;
+			values[9] = Float8GetDatum(r.chance_to_win);
+			nulls[9] = !r.has_stats || ekind != E_BAYES;
+			values[10] = Float8GetDatum(srm);
+			nulls[10] = !has_srm;
+			for (c = 0; c < 11; c++)
+				if (!nulls[c] && c >= 3 && c != 10 &&
+					!isfinite(DatumGetFloat8(values[c])))
+					nulls[c] = true;
+			srf_put(fcinfo, values, nulls);
+		}
+	}
+	api_spi_end(&guard);
+	return (Datum) 0;
+}

@@ -1,0 +1,631 @@
+/*-------------------------------------------------------------------------
+ *
+ * assignment.c
+ *	  get_or_create_assignment() and get_bulk_assignments(): sticky,
+ *	  deterministic variant assignment.
+ *
+ * The hot path is a returning user: one statement reads the experiment's
+ * status and the user's assignment with its variant, and nothing is locked
+ * or written.
+ *
+ * A first assignment reads the experiment FOR KEY SHARE (so a concurrent
+ * pause_experiment waits for it, and one that committed first is seen),
+ * chooses the variant in C, and writes the assignment, its counter stripe
+ * and an outbox row in one statement.  The insert is ON CONFLICT DO NOTHING
+ * on (experiment_id, user_id): of two concurrent first calls for one user,
+ * the second waits for the first, inserts nothing, and then reads and
+ * returns the row the first one made, so both agree.
+ *
+ * The counter stripe is the backend's own row of variant_counters, so
+ * concurrent first assignments of one variant do not queue on one row.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "common/args.h"
+#include "common/guard.h"
+#include "common/srf.h"
+#include "common/stmt.h"
+#include "experiments/bucketing.h"
+#include "experiments/experiments.h"
+
+#define EXP_MAX_BULK 1000
+
+/*
+ * Columns: 1 status, 2 assignment id, 3 variant id, 4 variant key, 5 variant
+ * name, 6 enrolled_at, 7 assigned_at, 8 id of the variant keyed $3.
+ */
+static const StmtDef lookup_assignment = {
+	"experiments.assign.lookup",
+	"SELECT e.status, a.id, a.variant_id, v.key, v.name, a.enrolled_at, a.assigned_at,"
+	"       (SELECT v2.id FROM experiments.variants v2"
+	"         WHERE v2.experiment_id = e.id AND v2.key = $3)"
+	"  FROM experiments.experiments e"
+	"  LEFT JOIN experiments.assignments a"
+	"         ON a.experiment_id = e.id AND a.user_id = $2"
+	"  LEFT JOIN experiments.variants v ON v.id = a.variant_id"
+	" WHERE e.id = $1",
+	3, {INT8OID, TEXTOID, TEXTOID}
+};
+
+/*
+ * The experiment's definition, locked against status changes.  Columns:
+ * 1 id, 2 status, 3 version, 4 seed, 5 coverage, 6 bucketing, 7 variant ids,
+ * 8 keys, 9 names, 10 allocation percentages (variants in id order).
+ */
+#define DEFINITION_COLUMNS \
+	"SELECT e.id, e.status, e.version, e.seed, e.traffic_allocation::float8," \
+	"       COALESCE(e.config OPERATOR(pg_catalog.->>) 'bucketing', 'mmh3')," \
+	"       ARRAY(SELECT v.id FROM experiments.variants v" \
+	"              WHERE v.experiment_id = e.id ORDER BY v.id)," \
+	"       ARRAY(SELECT v.key FROM experiments.variants v" \
+	"              WHERE v.experiment_id = e.id ORDER BY v.id)," \
+	"       ARRAY(SELECT v.name FROM experiments.variants v" \
+	"              WHERE v.experiment_id = e.id ORDER BY v.id)," \
+	"       ARRAY(SELECT v.allocation_pct FROM experiments.variants v" \
+	"              WHERE v.experiment_id = e.id ORDER BY v.id)" \
+	"  FROM experiments.experiments e"
+
+static const StmtDef lock_definition = {
+	"experiments.assign.definition",
+	DEFINITION_COLUMNS " WHERE e.id = $1 FOR KEY SHARE OF e",
+	1, {INT8OID}
+};
+
+static const StmtDef lock_active_definitions = {
+	"experiments.bulk.definitions",
+	DEFINITION_COLUMNS
+	" WHERE e.id = ANY ($1) AND e.status = 'active' ORDER BY e.id FOR KEY SHARE OF e",
+	1, {INT8ARRAYOID}
+};
+
+/* $1 experiment, $2 user, $3 variant, $4 version, $5 source, $6 enrol, $7 slot, $8 key. */
+static const StmtDef insert_assignment = {
+	"experiments.assign.insert",
+	"WITH ins AS ("
+	"  INSERT INTO experiments.assignments"
+	"    (experiment_id, user_id, variant_id, version, source, enrolled_at)"
+	"  VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN pg_catalog.now() END)"
+	"  ON CONFLICT (experiment_id, user_id) DO NOTHING"
+	"  RETURNING id, enrolled_at, assigned_at),"
+	" cnt AS ("
+	"  INSERT INTO experiments.variant_counters AS c (variant_id, slot, allocations)"
+	"  SELECT $3, $7, 1 FROM ins"
+	"  ON CONFLICT (variant_id, slot) DO UPDATE SET allocations = c.allocations + 1),"
+	" o AS ("
+	"  INSERT INTO experiments.outbox_events"
+	"    (aggregate_type, aggregate_id, event_type, payload)"
+	"  SELECT 'assignment', ins.id::text, 'assignment_created',"
+	"         pg_catalog.jsonb_build_object('assignment_id', ins.id, 'experiment_id', $1,"
+	"                                       'user_id', $2, 'variant_key', $8,"
+	"                                       'enrolled', $6)"
+	"    FROM ins)"
+	" SELECT id, enrolled_at, assigned_at FROM ins",
+	8, {INT8OID, TEXTOID, INT8OID, INT4OID, TEXTOID, BOOLOID, INT2OID, TEXTOID}
+};
+
+/* $1 assignment, $2 experiment, $3 user, $4 variant key. */
+static const StmtDef enrol_assignment = {
+	"experiments.assign.enrol",
+	"WITH u AS ("
+	"  UPDATE experiments.assignments SET enrolled_at = pg_catalog.now()"
+	"   WHERE id = $1 AND enrolled_at IS NULL"
+	"  RETURNING id, enrolled_at),"
+	" o AS ("
+	"  INSERT INTO experiments.outbox_events"
+	"    (aggregate_type, aggregate_id, event_type, payload)"
+	"  SELECT 'assignment', u.id::text, 'assignment_enrolled',"
+	"         pg_catalog.jsonb_build_object('assignment_id', u.id, 'experiment_id', $2,"
+	"                                       'user_id', $3, 'variant_key', $4)"
+	"    FROM u)"
+	" SELECT enrolled_at FROM u",
+	4, {INT8OID, INT8OID, TEXTOID, TEXTOID}
+};
+
+static const StmtDef reread_enrolled = {
+	"experiments.assign.reread_enrolled",
+	"SELECT enrolled_at FROM experiments.assignments WHERE id = $1",
+	1, {INT8OID}
+};
+
+/* Columns as get_bulk_assignments' result. */
+static const StmtDef bulk_existing = {
+	"experiments.bulk.existing",
+	"SELECT a.experiment_id, a.user_id, a.variant_id, v.key, v.name,"
+	"       a.enrolled_at, a.assigned_at"
+	"  FROM experiments.assignments a"
+	"  JOIN experiments.variants v ON v.id = a.variant_id"
+	" WHERE a.experiment_id = ANY ($1) AND a.user_id = $2",
+	2, {INT8ARRAYOID, TEXTOID}
+};
+
+/* $1 experiments, $2 user, $3 variants, $4 versions, $5 keys, $6 slot. */
+static const StmtDef bulk_insert = {
+	"experiments.bulk.insert",
+	"WITH t AS ("
+	"  SELECT * FROM unnest($1::int8[], $3::int8[], $4::int4[], $5::text[])"
+	"         AS t (experiment_id, variant_id, version, variant_key)),"
+	" ins AS ("
+	"  INSERT INTO experiments.assignments"
+	"    (experiment_id, user_id, variant_id, version, source)"
+	"  SELECT t.experiment_id, $2, t.variant_id, t.version, 'hash'"
+	"    FROM t ORDER BY t.experiment_id"
+	"  ON CONFLICT (experiment_id, user_id) DO NOTHING"
+	"  RETURNING id, experiment_id, variant_id),"
+	" cnt AS ("
+	"  INSERT INTO experiments.variant_counters AS c (variant_id, slot, allocations)"
+	"  SELECT ins.variant_id, $6, 1 FROM ins"
+	"  ON CONFLICT (variant_id, slot) DO UPDATE SET allocations = c.allocations + 1),"
+	" o AS ("
+	"  INSERT INTO experiments.outbox_events"
+	"    (aggregate_type, aggregate_id, event_type, payload)"
+	"  SELECT 'assignment', ins.id::text, 'assignment_created',"
+	"         pg_catalog.jsonb_build_object('assignment_id', ins.id,"
+	"                                       'experiment_id', ins.experiment_id,"
+	"                                       'user_id', $2, 'variant_key', t.variant_key,"
+	"                                       'enrolled', false)"
+	"    FROM ins JOIN t ON t.experiment_id = ins.experiment_id)"
+	" SELECT ins.experiment_id FROM ins",
+	6, {INT8ARRAYOID, TEXTOID, INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, INT2OID}
+};
+
+/* One experiment's definition, read from a row of DEFINITION_COLUMNS. */
+typedef struct Definition
+{
+	int64		id;
+	char	   *status;
+	int32		version;
+	char	   *seed;
+	double		coverage;
+	BucketingMode mode;
+	int			nvariants;
+	Datum	   *variant_ids;
+	Datum	   *keys;
+	Datum	   *names;
+	int32	   *pcts;
+} Definition;
+
+static Datum *
+array_elems(HeapTuple tup, TupleDesc desc, int col, Oid elemtype, int *n)
+{
+	bool		isnull;
+	ArrayType  *arr = DatumGetArrayTypeP(SPI_getbinval(tup, desc, col, &isnull));
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Datum	   *elems;
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	deconstruct_array(arr, elemtype, typlen, typbyval, typalign, &elems, NULL, n);
+	return elems;
+}
+
+static void
+read_definition(HeapTuple tup, TupleDesc desc, Definition *d)
+{
+	bool		isnull;
+	Datum	   *pcts;
+	int			n;
+	int			i;
+	char	   *mode;
+
+	d->id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+	d->status = TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull));
+	d->version = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+	d->seed = TextDatumGetCString(SPI_getbinval(tup, desc, 4, &isnull));
+	d->coverage = DatumGetFloat8(SPI_getbinval(tup, desc, 5, &isnull));
+	mode = TextDatumGetCString(SPI_getbinval(tup, desc, 6, &isnull));
+	if (!exp_bucketing_mode(mode, &d->mode))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("experiment " INT64_FORMAT " has an unknown bucketing mode \"%s\"",
+						d->id, mode),
+				 errhint("config->>'bucketing' must be \"mmh3\" or \"growthbook\".")));
+	d->variant_ids = array_elems(tup, desc, 7, INT8OID, &d->nvariants);
+	d->keys = array_elems(tup, desc, 8, TEXTOID, &n);
+	d->names = array_elems(tup, desc, 9, TEXTOID, &n);
+	pcts = array_elems(tup, desc, 10, INT4OID, &n);
+	d->pcts = palloc(sizeof(int32) * (n + 1));
+	for (i = 0; i < n; i++)
+		d->pcts[i] = DatumGetInt32(pcts[i]);
+}
+
+/* The variant index for a user: forced by key, bucketed, or -1. */
+static int
+choose(const Definition *d, const char *user_id, const char *forced_key)
+{
+	int			i;
+
+	if (forced_key != NULL)
+	{
+		for (i = 0; i < d->nvariants; i++)
+			if (strcmp(TextDatumGetCString(d->keys[i]), forced_key) == 0)
+				return i;
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("variant \"%s\" not found for experiment " INT64_FORMAT,
+						forced_key, d->id)));
+	}
+	return exp_choose_variant(d->mode, d->id, user_id, d->seed, d->coverage,
+							  d->nvariants, d->pcts);
+}
+
+static void
+raise_not_active(int64 experiment_id, const char *status)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("experiment " INT64_FORMAT " is not active", experiment_id),
+			 errdetail("Its status is \"%s\".", status)));
+}
+
+PG_FUNCTION_INFO_V1(experiments_get_or_create_assignment);
+
+/*
+ * get_or_create_assignment(p_experiment_id, p_user_id, p_variant_key,
+ * p_enroll) -> the assignment (one row), or no row for a user outside the
+ * traffic allocation.
+ */
+Datum
+experiments_get_or_create_assignment(PG_FUNCTION_ARGS)
+{
+	ApiGuard	guard;
+	int64		experiment_id;
+	char	   *user_id;
+	char	   *forced_key = NULL;
+	bool		enroll;
+	Datum		args[8];
+	char		nulls[8];
+	Datum		values[9];
+	bool		rnulls[9];
+	bool		isnull;
+	bool		is_new = false;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	char	   *status;
+	int			attempt;
+
+	arg_not_null(fcinfo, 0, "p_experiment_id");
+	experiment_id = PG_GETARG_INT64(0);
+	user_id = exp_user_id_arg(fcinfo, 1);
+	if (!PG_ARGISNULL(2))
+		forced_key = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	arg_not_null(fcinfo, 3, "p_enroll");
+	enroll = PG_GETARG_BOOL(3);
+
+	srf_begin(fcinfo);
+	api_spi_begin(fcinfo, &guard);
+
+	memset(nulls, ' ', sizeof(nulls));
+	memset(rnulls, false, sizeof(rnulls));
+	values[1] = Int64GetDatum(experiment_id);
+	values[2] = CStringGetTextDatum(user_id);
+
+	/* at most twice: the second look follows a concurrent first assignment */
+	for (attempt = 0;; attempt++)
+	{
+		args[0] = Int64GetDatum(experiment_id);
+		args[1] = values[2];
+		if (forced_key)
+			args[2] = CStringGetTextDatum(forced_key);
+		else
+			nulls[2] = 'n';
+		if (stmt_run(&lookup_assignment, NULL, args, nulls, false, 0, SPI_OK_SELECT) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 errmsg("experiment " INT64_FORMAT " not found", experiment_id)));
+		tup = SPI_tuptable->vals[0];
+		desc = SPI_tuptable->tupdesc;
+		status = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
+		if (strcmp(status, "active") != 0)
+			raise_not_active(experiment_id, status);
+		if (forced_key)
+		{
+			(void) SPI_getbinval(tup, desc, 8, &isnull);
+			if (isnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_NO_DATA_FOUND),
+						 errmsg("variant \"%s\" not found for experiment " INT64_FORMAT,
+								forced_key, experiment_id)));
+		}
+
+		values[0] = SPI_getbinval(tup, desc, 2, &isnull);
+		if (!isnull)
+		{
+			/* an existing assignment: its stored variant wins */
+			values[3] = SPI_getbinval(tup, desc, 3, &isnull);
+			values[4] = SPI_getbinval(tup, desc, 4, &isnull);
+			values[5] = SPI_getbinval(tup, desc, 5, &isnull);
+			values[6] = SPI_getbinval(tup, desc, 6, &rnulls[6]);
+			values[7] = SPI_getbinval(tup, desc, 7, &isnull);
+			if (enroll && rnulls[6])
+			{
+				Datum		eargs[4];
+
+				eargs[0] = values[0];
+				eargs[1] = values[1];
+				eargs[2] = values[2];
+				eargs[3] = values[4];
+				if (stmt_run(&enrol_assignment, NULL, eargs, NULL, false, 0,
+							 SPI_OK_SELECT) > 0)
+					exp_notify_outbox();
+				else
+					(void) stmt_run(&reread_enrolled, NULL, eargs, NULL, false, 0,
+									SPI_OK_SELECT);
+				values[6] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+										  1, &rnulls[6]);
+			}
+			break;
+		}
+		if (attempt > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("the assignment of user \"%s\" in experiment " INT64_FORMAT
+							" was removed while it was being created",
+							user_id, experiment_id),
+					 errhint("Try again.")));
+
+		/* a first assignment */
+		{
+			Definition	d;
+			int			chosen;
+
+			if (stmt_run(&lock_definition, NULL, args, NULL, false, 0, SPI_OK_SELECT) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_NO_DATA_FOUND),
+						 errmsg("experiment " INT64_FORMAT " not found", experiment_id)));
+			read_definition(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, &d);
+			if (strcmp(d.status, "active") != 0)
+				raise_not_active(experiment_id, d.status);	/* paused meanwhile */
+			if (d.nvariants == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("experiment " INT64_FORMAT " has no variants", experiment_id)));
+			chosen = choose(&d, user_id, forced_key);
+			if (chosen < 0)
+			{
+				/* outside the traffic allocation: no assignment, no row */
+				api_spi_end(&guard);
+				return (Datum) 0;
+			}
+
+			args[0] = Int64GetDatum(experiment_id);
+			args[1] = values[2];
+			args[2] = d.variant_ids[chosen];
+			args[3] = Int32GetDatum(d.version);
+			args[4] = CStringGetTextDatum(forced_key ? "override" : "hash");
+			args[5] = BoolGetDatum(enroll);
+			args[6] = Int16GetDatum(exp_counter_slot());
+			args[7] = d.keys[chosen];
+			memset(nulls, ' ', sizeof(nulls));
+			if (stmt_run(&insert_assignment, NULL, args, nulls, false, 0,
+						 SPI_OK_SELECT) == 0)
+				continue;		/* a concurrent call made it: read that one */
+
+			tup = SPI_tuptable->vals[0];
+			desc = SPI_tuptable->tupdesc;
+			values[0] = SPI_getbinval(tup, desc, 1, &isnull);
+			values[3] = d.variant_ids[chosen];
+			values[4] = d.keys[chosen];
+			values[5] = d.names[chosen];
+			values[6] = SPI_getbinval(tup, desc, 2, &rnulls[6]);
+			values[7] = SPI_getbinval(tup, desc, 3, &isnull);
+			is_new = true;
+			exp_notify_outbox();
+			break;
+		}
+	}
+
+	values[8] = BoolGetDatum(is_new);
+	srf_put(fcinfo, values, rnulls);
+	api_spi_end(&guard);
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(experiments_get_bulk_assignments);
+
+/*
+ * get_bulk_assignments(p_user_id, p_experiment_ids, p_create) -> one row per
+ * experiment the user is assigned in, in the order of p_experiment_ids.
+ * With p_create, the missing assignments of active experiments are created
+ * (set-based); unknown and inactive experiments give no row.
+ */
+Datum
+experiments_get_bulk_assignments(PG_FUNCTION_ARGS)
+{
+	ApiGuard	guard;
+	char	   *user_id;
+	ArrayType  *ids_arr;
+	Datum	   *ids;
+	bool	   *id_nulls;
+	int			nids;
+	int			n;
+	bool		create;
+	Datum		args[6];
+	int64	   *uniq;
+	int			nuniq = 0;
+	bool	   *is_new;
+	HeapTuple  *rows;
+	int			i,
+				j;
+	uint64		k;
+	int			pass;
+	TupleDesc	existing_desc = NULL;
+
+	user_id = exp_user_id_arg(fcinfo, 0);
+	arg_not_null(fcinfo, 1, "p_experiment_ids");
+	ids_arr = PG_GETARG_ARRAYTYPE_P(1);
+	arg_not_null(fcinfo, 2, "p_create");
+	create = PG_GETARG_BOOL(2);
+	if (ARR_NDIM(ids_arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("p_experiment_ids must be a one-dimensional array")));
+	deconstruct_array(ids_arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &ids, &id_nulls, &nids);
+	if (nids > EXP_MAX_BULK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("p_experiment_ids has %d elements; at most %d are allowed",
+						nids, EXP_MAX_BULK)));
+	uniq = palloc(sizeof(int64) * (nids + 1));
+	for (i = 0; i < nids; i++)
+	{
+		int64		id;
+
+		if (id_nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("p_experiment_ids must not contain nulls")));
+		id = DatumGetInt64(ids[i]);
+		for (j = 0; j < nuniq && uniq[j] != id; j++)
+			;
+		if (j == nuniq)
+			uniq[nuniq++] = id;
+	}
+	is_new = palloc0(sizeof(bool) * (nuniq + 1));
+	rows = palloc0(sizeof(HeapTuple) * (nuniq + 1));
+
+	srf_begin(fcinfo);
+	api_spi_begin(fcinfo, &guard);
+
+	{
+		Datum	   *d = palloc(sizeof(Datum) * (nuniq + 1));
+		int			dims[1] = {nuniq};
+		int			lbs[1] = {1};
+
+		for (i = 0; i < nuniq; i++)
+			d[i] = Int64GetDatum(uniq[i]);
+		args[0] = PointerGetDatum(construct_md_array(d, NULL, 1, dims, lbs, INT8OID, 8,
+													 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	}
+	args[1] = CStringGetTextDatum(user_id);
+
+	for (pass = 0; pass < 2; pass++)
+	{
+		int			missing = 0;
+
+		(void) stmt_run(&bulk_existing, NULL, args, NULL, false, 0, SPI_OK_SELECT);
+		existing_desc = SPI_tuptable->tupdesc;
+		for (k = 0; k < SPI_processed; k++)
+		{
+			bool		isnull;
+			int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[k],
+														 SPI_tuptable->tupdesc, 1,
+														 &isnull));
+
+			for (i = 0; i < nuniq; i++)
+				if (uniq[i] == id)
+					rows[i] = SPI_tuptable->vals[k];
+		}
+		for (i = 0; i < nuniq; i++)
+			if (rows[i] == NULL)
+				missing++;
+		if (!create || missing == 0 || pass > 0)
+			break;
+
+		/* create the missing ones, for the active experiments among them */
+		{
+			Datum	   *mids = palloc(sizeof(Datum) * (missing + 1));
+			Datum	   *e_ids = palloc(sizeof(Datum) * (missing + 1));
+			Datum	   *v_ids = palloc(sizeof(Datum) * (missing + 1));
+			Datum	   *vers = palloc(sizeof(Datum) * (missing + 1));
+			Datum	   *keys = palloc(sizeof(Datum) * (missing + 1));
+			int			dims[1];
+			int			lbs[1] = {1};
+			Datum		dargs[1];
+			int			ncreate = 0;
+			SPITupleTable *defs;
+			uint64		ndefs;
+
+			n = 0;
+			for (i = 0; i < nuniq; i++)
+				if (rows[i] == NULL)
+					mids[n++] = Int64GetDatum(uniq[i]);
+			dims[0] = n;
+			dargs[0] = PointerGetDatum(construct_md_array(mids, NULL, 1, dims, lbs, INT8OID,
+														  8, FLOAT8PASSBYVAL,
+														  TYPALIGN_DOUBLE));
+			ndefs = stmt_run(&lock_active_definitions, NULL, dargs, NULL, false, 0,
+							 SPI_OK_SELECT);
+			defs = SPI_tuptable;
+			for (k = 0; k < ndefs; k++)
+			{
+				Definition	d;
+				int			chosen;
+
+				read_definition(defs->vals[k], defs->tupdesc, &d);
+				if (d.nvariants == 0)
+					continue;
+				chosen = choose(&d, user_id, NULL);
+				if (chosen < 0)
+					continue;
+				e_ids[ncreate] = Int64GetDatum(d.id);
+				v_ids[ncreate] = d.variant_ids[chosen];
+				vers[ncreate] = Int32GetDatum(d.version);
+				keys[ncreate] = d.keys[chosen];
+				ncreate++;
+			}
+			if (ncreate == 0)
+				break;
+
+			{
+				Datum		iargs[6];
+				uint64		created;
+
+				dims[0] = ncreate;
+				iargs[0] = PointerGetDatum(construct_md_array(e_ids, NULL, 1, dims, lbs,
+															  INT8OID, 8, FLOAT8PASSBYVAL,
+															  TYPALIGN_DOUBLE));
+				iargs[1] = args[1];
+				iargs[2] = PointerGetDatum(construct_md_array(v_ids, NULL, 1, dims, lbs,
+															  INT8OID, 8, FLOAT8PASSBYVAL,
+															  TYPALIGN_DOUBLE));
+				iargs[3] = PointerGetDatum(construct_md_array(vers, NULL, 1, dims, lbs,
+															  INT4OID, 4, true, TYPALIGN_INT));
+				iargs[4] = PointerGetDatum(construct_md_array(keys, NULL, 1, dims, lbs,
+															  TEXTOID, -1, false, TYPALIGN_INT));
+				iargs[5] = Int16GetDatum(exp_counter_slot());
+				created = stmt_run(&bulk_insert, NULL, iargs, NULL, false, 0, SPI_OK_SELECT);
+				for (k = 0; k < created; k++)
+				{
+					bool		isnull;
+					int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[k],
+																 SPI_tuptable->tupdesc,
+																 1, &isnull));
+
+					for (i = 0; i < nuniq; i++)
+						if (uniq[i] == id)
+							is_new[i] = true;
+				}
+				if (created > 0)
+					exp_notify_outbox();
+			}
+		}
+	}
+
+	for (i = 0; i < nuniq; i++)
+	{
+		Datum		values[8];
+		bool		nulls[8];
+		int			c;
+
+		if (rows[i] == NULL)
+			continue;
+		for (c = 0; c < 7; c++)
+			values[c] = heap_getattr(rows[i], c + 1, existing_desc, &nulls[c]);
+		values[7] = BoolGetDatum(is_new[i]);
+		nulls[7] = false;
+		srf_put(fcinfo, values, nulls);
+	}
+
+	api_spi_end(&guard);
+	return (Datum) 0;
+}
