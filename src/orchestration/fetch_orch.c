@@ -8,23 +8,28 @@
  *
  *	1. pick a candidate: the oldest visible, unlocked message whose instance
  *	   holds no valid instance lock (and whose pinned version, if any, lies
- *	   in the capability range) - no row locks;
+ *	   in the capability range), skipping message rows another transaction
+ *	   has locked - so concurrent fetchers pass each other's uncommitted
+ *	   claims instead of queueing behind them;
  *	2. claim it: upsert the instance_locks row (taking over only an expired
  *	   one), and in the same statement tag the instance's visible, unlocked
  *	   messages with the token, bump their attempt counts and aggregate them;
  *	3. read the instance row, the current execution's history and kv_store.
  *
  * Losing a race never loses work.  When another fetcher claims the same
- * candidate first, our upsert waits for its transaction and then claims
- * nothing; the candidate goes on a skip list and step 1 runs again with a
+ * candidate first (possible only through a message it did not tag), our
+ * upsert waits for its transaction and then claims nothing; the candidate goes on a skip list and step 1 runs again with a
  * fresh snapshot, until a claim succeeds or no candidate is left (the skip
  * list makes the loop finite).  Nothing is returned only when no eligible
  * instance exists.
  *
  * No advisory lock is needed (duroxide-pg takes one per instance to cure a
- * deadlock): the instance_locks row is always taken before the instance's
- * queue rows, by fetch, ack, abandon and renew alike (orchestration.h), so
- * no two of them can wait for each other in a cycle.
+ * deadlock): apart from the one untagged message step 1 may hold, the
+ * instance_locks row is taken before the instance's queue rows, by fetch,
+ * ack, abandon and renew alike (orchestration.h).  A message step 1 locks is
+ * one no claimant has tagged, and nobody holding an instance lock waits for
+ * untagged messages (ack and abandon touch only tagged rows), so no two
+ * of them can wait for each other in a cycle.
  *
  *-------------------------------------------------------------------------
  */
@@ -68,7 +73,8 @@ static const StmtDef pick_candidate = {
 	"                + COALESCE(e.duroxide_version_patch, 0)::bigint)"
 	"               NOT BETWEEN COALESCE($4, 0) AND COALESCE($5, 9223372036854775807)))"
 	" ORDER BY q.visible_at, q.id"
-	" LIMIT 1",
+	" LIMIT 1"
+	"   FOR UPDATE OF q SKIP LOCKED",
 	5, {TIMESTAMPTZOID, INT8OID, TEXTARRAYOID, INT8OID, INT8OID}
 };
 

@@ -246,7 +246,7 @@ run_generated(const StmtDef *def, Datum *args, int nargs)
 	char	  **ddl;
 
 	(void) nargs;
-	n = stmt_run(def, NULL, args, NULL, true, 0, SPI_OK_SELECT);
+	n = stmt_run(def, NULL, args, NULL, false, 0, SPI_OK_SELECT);
 	ddl = palloc(sizeof(char *) * (n + 1));
 	for (i = 0; i < n; i++)
 		ddl[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);

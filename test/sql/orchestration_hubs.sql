@@ -1,0 +1,179 @@
+-- Orchestration domain: hubs.  initialize_schema copies the default hub
+-- (the extension schema) into a schema of its own; the functions there use
+-- that schema's tables only.  Names needing quotes, or trying injection,
+-- are only ever quoted.
+\set VERBOSITY default
+\set SHOW_CONTEXT never
+
+SELECT experiments.initialize_schema('hub_a');
+SELECT experiments.initialize_schema('Hub B; DROP TABLE experiments.history; --');
+SELECT experiments.initialize_schema('hub"c');
+SELECT schema_name FROM experiments.orchestration_hubs ORDER BY 1;
+-- the injection attempt made a schema of that exact name, nothing else
+SELECT to_regclass('experiments.history') IS NOT NULL AS history_still_there;
+SELECT nspname FROM pg_namespace WHERE nspname LIKE 'hub%' OR nspname LIKE 'Hub%' ORDER BY 1;
+
+-- every hub has the default hub's tables, columns, indexes and functions
+CREATE FUNCTION pg_temp.shape(nsp text) RETURNS TABLE (what text)
+LANGUAGE sql AS $$
+  SELECT 'column ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+         || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
+         || CASE WHEN a.attidentity <> '' THEN ' identity' ELSE '' END
+         || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '')
+    FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+    LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+   WHERE c.relnamespace = nsp::regnamespace AND c.relkind = 'r'
+     AND c.relname IN ('instances', 'executions', 'history', 'orchestrator_queue',
+                       'worker_queue', 'instance_locks', 'sessions', 'kv_store', 'kv_delta')
+  UNION ALL
+  SELECT 'index ' || i.relname || ' ' || regexp_replace(pg_get_indexdef(i.oid), ' ON .* USING ', ' USING ')
+    FROM pg_class i JOIN pg_index x ON x.indexrelid = i.oid
+    JOIN pg_class c ON c.oid = x.indrelid
+   WHERE c.relnamespace = nsp::regnamespace
+     AND c.relname IN ('instances', 'executions', 'history', 'orchestrator_queue',
+                       'worker_queue', 'instance_locks', 'sessions', 'kv_store', 'kv_delta')
+  UNION ALL
+  SELECT 'function ' || p.proname || '(' || pg_get_function_arguments(p.oid) || ') '
+         || pg_get_function_result(p.oid) || ' ' || p.provolatile::text || ' ' || p.prosrc
+    FROM pg_proc p
+   WHERE p.pronamespace = nsp::regnamespace
+     AND p.proname IN (SELECT f.proname FROM experiments.api_routines r
+                         JOIN pg_proc f ON f.oid = to_regprocedure(r.routine)
+                        WHERE r.domain = 'orchestration')
+     AND p.proname <> 'initialize_schema' $$;
+SELECT count(*) AS default_hub_items FROM pg_temp.shape('experiments');
+SELECT count(*) AS hub_functions FROM pg_proc WHERE pronamespace = 'hub_a'::regnamespace;
+(SELECT * FROM pg_temp.shape('experiments') EXCEPT
+ SELECT replace(what, 'hub_a.', 'experiments.') FROM pg_temp.shape('hub_a'))
+UNION ALL
+(SELECT replace(what, 'hub_a.', 'experiments.') FROM pg_temp.shape('hub_a') EXCEPT
+ SELECT * FROM pg_temp.shape('experiments'));
+SELECT count(*) AS hub_c_items FROM pg_temp.shape('hub"c');
+-- hub routines find their hub by their own schema: none is registered as
+-- an extension routine, and none is executable by PUBLIC
+SELECT count(*) AS public_hub_routines FROM pg_proc p
+ WHERE p.pronamespace IN ('hub_a'::regnamespace, '"hub""c"'::regnamespace)
+   AND has_function_privilege('public', p.oid, 'EXECUTE');
+SELECT count(*) AS hub_tables_granted FROM pg_class c
+ WHERE c.relnamespace = 'hub_a'::regnamespace AND c.relacl IS NOT NULL;
+
+--------------------------------------------------------------------------
+-- side by side: identical instance ids never see each other
+--------------------------------------------------------------------------
+SELECT experiments.enqueue_orchestrator_work('same-id', '{"StartOrchestration": {"instance": "same-id", "orchestration": "InDefault", "input": "", "execution_id": 1}}', to_timestamp(1));
+SELECT hub_a.enqueue_orchestrator_work('same-id', '{"StartOrchestration": {"instance": "same-id", "orchestration": "InA", "input": "", "execution_id": 1}}', to_timestamp(1));
+SELECT "Hub B; DROP TABLE experiments.history; --".enqueue_orchestrator_work('same-id', '{"StartOrchestration": {"instance": "same-id", "orchestration": "InB", "input": "", "execution_id": 1}}', to_timestamp(1));
+SELECT out_orchestration_name, out_lock_token AS tok_a
+  FROM hub_a.fetch_orchestration_item(1000, 30000) \gset
+SELECT :'out_orchestration_name' AS hub_a_fetched;
+-- hub_a's lock does not lock the same id elsewhere
+SELECT out_orchestration_name AS b_fetched, out_lock_token AS tok_b
+  FROM "Hub B; DROP TABLE experiments.history; --".fetch_orchestration_item(1000, 30000) \gset
+SELECT :'b_fetched' AS hub_b_fetched;
+SELECT out_orchestration_name AS default_fetched, out_lock_token AS tok_d
+  FROM experiments.fetch_orchestration_item(1000, 30000) \gset
+SELECT :'default_fetched' AS default_hub_fetched;
+-- a token is only valid in its own hub
+SELECT experiments.ack_orchestration_item(:'tok_a', 1100, 1, '[]', '[]', '[]', '{}');
+SELECT "Hub B; DROP TABLE experiments.history; --".abandon_orchestration_item(:'tok_a', 1100);
+SELECT hub_a.ack_orchestration_item(:'tok_a', 1100, 1,
+    '[{"event_id": 1, "event_type": "Event", "event_data": "{\"type\": \"OrchestrationStarted\", \"name\": \"InA\"}"}]',
+    '[{"ActivityExecute": {"instance": "same-id", "execution_id": 1, "id": 2, "name": "A", "input": ""}}]',
+    '[]', '{"orchestration_name": "InA", "orchestration_version": "1", "status": "Completed", "output": "a"}');
+SELECT "Hub B; DROP TABLE experiments.history; --".ack_orchestration_item(:'tok_b', 1100, 1, '[]', '[]', '[]',
+    '{"orchestration_name": "InB", "orchestration_version": "1", "status": "Failed", "output": "b"}');
+SELECT experiments.abandon_orchestration_item(:'tok_d', 1100);
+SELECT 'default' AS hub, (SELECT count(*) FROM experiments.instances WHERE instance_id = 'same-id') AS instances,
+       (SELECT count(*) FROM experiments.orchestrator_queue WHERE instance_id = 'same-id') AS queued,
+       (SELECT count(*) FROM experiments.worker_queue WHERE instance_id = 'same-id') AS work
+UNION ALL
+SELECT 'hub_a', (SELECT count(*) FROM hub_a.instances), (SELECT count(*) FROM hub_a.orchestrator_queue),
+       (SELECT count(*) FROM hub_a.worker_queue)
+UNION ALL
+SELECT 'hub_b', (SELECT count(*) FROM "Hub B; DROP TABLE experiments.history; --".instances),
+       (SELECT count(*) FROM "Hub B; DROP TABLE experiments.history; --".orchestrator_queue),
+       (SELECT count(*) FROM "Hub B; DROP TABLE experiments.history; --".worker_queue);
+SELECT status, output FROM hub_a.executions;
+SELECT status, output FROM "Hub B; DROP TABLE experiments.history; --".executions;
+SELECT * FROM hub_a.fetch_history('same-id');
+SELECT count(*) AS default_history FROM experiments.fetch_history('same-id');
+-- the worker queue of a hub is its own
+SELECT count(*) AS default_work FROM experiments.fetch_work_item(2000, 1000);
+SELECT out_work_item::jsonb -> 'ActivityExecute' ->> 'name' AS hub_a_work
+  FROM hub_a.fetch_work_item(2000, 1000);
+DELETE FROM experiments.orchestrator_queue WHERE instance_id = 'same-id';
+
+--------------------------------------------------------------------------
+-- initialize again: idempotent; privileges follow grant_access
+--------------------------------------------------------------------------
+CREATE ROLE regress_orch_hub_user;
+CREATE ROLE regress_orch_hub_none;
+SELECT count(*) > 0 AS granted FROM experiments.grant_access('regress_orch_hub_user', ARRAY['orchestration']);
+-- hub_a was made before the grant: initialize_schema again hands it over
+SELECT has_function_privilege('regress_orch_hub_user', 'hub_a.fetch_history(text)', 'EXECUTE') AS before;
+SELECT experiments.initialize_schema('hub_a');
+SELECT has_function_privilege('regress_orch_hub_user', 'hub_a.fetch_history(text)', 'EXECUTE') AS after,
+       has_function_privilege('regress_orch_hub_none', 'hub_a.fetch_history(text)', 'EXECUTE') AS other_role;
+SELECT count(*) AS hub_a_functions FROM pg_proc WHERE pronamespace = 'hub_a'::regnamespace;
+SET ROLE regress_orch_hub_user;
+SELECT count(*) AS user_reads_hub FROM hub_a.fetch_history('same-id');
+SELECT count(*) FROM hub_a.instances;
+RESET ROLE;
+SET ROLE regress_orch_hub_none;
+SELECT count(*) FROM hub_a.fetch_history('same-id');
+RESET ROLE;
+-- revoked roles lose the hub on the next initialize_schema
+SELECT count(*) > 0 AS revoked FROM experiments.revoke_access('regress_orch_hub_user', ARRAY['orchestration']);
+SELECT experiments.initialize_schema('hub_a');
+SELECT has_function_privilege('regress_orch_hub_user', 'hub_a.fetch_history(text)', 'EXECUTE') AS after_revoke;
+-- a role with the orchestration grant may make a hub of its own
+SELECT count(*) > 0 AS granted FROM experiments.grant_access('regress_orch_hub_user', ARRAY['orchestration']);
+SET ROLE regress_orch_hub_user;
+SELECT experiments.initialize_schema('hub_user');
+SELECT hub_user.enqueue_worker_work('{"ActivityExecute": {}}', 1);
+SELECT count(*) AS user_work FROM hub_user.fetch_work_item(1, 1000);
+SELECT hub_user.cleanup_schema();
+RESET ROLE;
+SELECT to_regnamespace('hub_user') IS NULL AS hub_user_dropped;
+
+--------------------------------------------------------------------------
+-- refusals
+--------------------------------------------------------------------------
+SELECT experiments.initialize_schema('experiments');   -- the default hub: nothing to do
+SELECT experiments.initialize_schema('public');
+SELECT experiments.initialize_schema('pg_hub');
+SELECT experiments.initialize_schema('');
+SELECT experiments.initialize_schema(NULL);
+SELECT experiments.initialize_schema(repeat('h', 64));
+SELECT experiments.cleanup_schema();
+SELECT to_regclass('experiments.instances') IS NOT NULL AS default_hub_kept;
+-- an object of someone else in a hub stops its cleanup; nothing is dropped
+CREATE VIEW "hub""c".extra AS SELECT instance_id FROM "hub""c".instances;
+SELECT "hub""c".cleanup_schema();
+SELECT count(*) AS hub_c_tables FROM pg_class WHERE relnamespace = '"hub""c"'::regnamespace AND relkind = 'r';
+DROP VIEW "hub""c".extra;
+
+--------------------------------------------------------------------------
+-- cleanup_schema drops a hub: tables, functions, schema, registry row
+--------------------------------------------------------------------------
+SELECT hub_a.cleanup_schema();
+SELECT "Hub B; DROP TABLE experiments.history; --".cleanup_schema();
+SELECT "hub""c".cleanup_schema();
+SELECT count(*) AS hubs_left FROM experiments.orchestration_hubs;
+SELECT nspname FROM pg_namespace WHERE nspname LIKE 'hub%' OR nspname LIKE 'Hub%';
+SELECT to_regclass('experiments.history') IS NOT NULL AS history_still_there;
+-- a hub of the same name can be made again, and works
+SELECT experiments.initialize_schema('hub_a');
+SELECT hub_a.enqueue_orchestrator_work('x', '{"QueueMessage": {"instance": "x", "name": "n", "data": ""}}', to_timestamp(0));
+SELECT out_instance_id, out_orchestration_name FROM hub_a.fetch_orchestration_item(0, 1);
+SELECT hub_a.cleanup_schema();
+
+SET client_min_messages = warning;
+DROP OWNED BY regress_orch_hub_user, regress_orch_hub_none;
+DROP ROLE regress_orch_hub_user;
+DROP ROLE regress_orch_hub_none;
+TRUNCATE experiments.instances, experiments.executions, experiments.history,
+         experiments.orchestrator_queue, experiments.worker_queue,
+         experiments.instance_locks, experiments.sessions, experiments.kv_store,
+         experiments.kv_delta;
+RESET client_min_messages;
