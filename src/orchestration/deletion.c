@@ -77,12 +77,17 @@ static const StmtDef lock_instances = {
 	1, {TEXTARRAYOID}
 };
 
-/* $1 ids: an instance outside the list whose parent is in it */
+/*
+ * $1 ids: an instance outside the list whose parent is in it (found by the
+ * parent index; materialized so that the ORDER BY cannot make the planner
+ * walk the primary key instead).
+ */
 static const StmtDef find_orphan = {
 	"orchestration.delete.find_orphan",
-	"SELECT c.instance_id FROM @schema@.instances c"
-	" WHERE c.parent_instance_id = ANY ($1) AND c.instance_id <> ALL ($1)"
-	" ORDER BY c.instance_id LIMIT 1",
+	"WITH c AS MATERIALIZED ("
+	"  SELECT c.instance_id FROM @schema@.instances c"
+	"   WHERE c.parent_instance_id = ANY ($1) AND c.instance_id <> ALL ($1))"
+	" SELECT c.instance_id FROM c ORDER BY c.instance_id LIMIT 1",
 	1, {TEXTARRAYOID}
 };
 
