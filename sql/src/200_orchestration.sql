@@ -116,6 +116,8 @@ CREATE TABLE experiments.instance_locks (
     CONSTRAINT instance_locks_pkey PRIMARY KEY (instance_id)
 );
 CREATE INDEX idx_instance_locks_locked_until ON experiments.instance_locks (locked_until);
+-- not in duroxide-pg: ack, abandon and renew find the lock by its token
+CREATE INDEX idx_instance_locks_token ON experiments.instance_locks (lock_token);
 COMMENT ON TABLE experiments.instance_locks IS
     'orchestration: the instance lock of a fetched batch; an expired row is taken over';
 

@@ -70,6 +70,12 @@ stmt_expand(const char *sql, const char *schema)
 SPIPlanPtr
 stmt_plan(const StmtDef *def, const char *schema)
 {
+	return stmt_plan_opts(def, schema, 0);
+}
+
+SPIPlanPtr
+stmt_plan_opts(const StmtDef *def, const char *schema, int cursor_options)
+{
 	StmtKey		key;
 	StmtEntry  *entry;
 	bool		found;
@@ -90,7 +96,8 @@ stmt_plan(const StmtDef *def, const char *schema)
 		return entry->plan;
 
 	sql = stmt_expand(def->sql, schema);
-	plan = SPI_prepare(sql, def->nargs, (Oid *) def->argtypes);
+	plan = SPI_prepare_cursor(sql, def->nargs, (Oid *) def->argtypes,
+							  cursor_options);
 	if (plan == NULL)
 		elog(ERROR, "could not prepare statement %s: %s",
 			 def->name, SPI_result_code_string(SPI_result));
@@ -107,7 +114,15 @@ uint64
 stmt_run(const StmtDef *def, const char *schema, Datum *values,
 		 const char *nulls, bool read_only, long count, int expect_rc)
 {
-	SPIPlanPtr	plan = stmt_plan(def, schema);
+	return stmt_run_opts(def, schema, values, nulls, read_only, count, expect_rc, 0);
+}
+
+uint64
+stmt_run_opts(const StmtDef *def, const char *schema, Datum *values,
+			  const char *nulls, bool read_only, long count, int expect_rc,
+			  int cursor_options)
+{
+	SPIPlanPtr	plan = stmt_plan_opts(def, schema, cursor_options);
 	int			rc;
 
 	rc = SPI_execute_plan(plan, values, nulls, read_only, count);

@@ -25,7 +25,7 @@
 #include "postgres.h"
 #include "executor/spi.h"
 
-#define STMT_MAX_ARGS 16
+#define STMT_MAX_ARGS 32
 
 typedef struct StmtDef
 {
@@ -50,6 +50,19 @@ extern SPIPlanPtr stmt_plan(const StmtDef *def, const char *schema);
 extern uint64 stmt_run(const StmtDef *def, const char *schema,
 					   Datum *values, const char *nulls,
 					   bool read_only, long count, int expect_rc);
+
+/*
+ * The same with SPI_prepare_cursor options for the first preparation (the
+ * plan is then kept and reused like any other): CURSOR_OPT_GENERIC_PLAN for
+ * a statement whose best plan does not depend on its parameter values, so
+ * that the plan cache never re-plans it per call.
+ */
+extern SPIPlanPtr stmt_plan_opts(const StmtDef *def, const char *schema,
+								 int cursor_options);
+extern uint64 stmt_run_opts(const StmtDef *def, const char *schema,
+							Datum *values, const char *nulls,
+							bool read_only, long count, int expect_rc,
+							int cursor_options);
 
 /* How many plans this backend holds (for tests of the cache itself). */
 extern long stmt_cached_count(void);

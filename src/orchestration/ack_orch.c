@@ -4,22 +4,21 @@
  *	  ack_orchestration_item(): commit one orchestration turn atomically.
  *
  * Every argument is decoded and checked in C first; then, in the caller's
- * transaction:
+ * transaction, two steps:
  *
- *	1. lock the instance_locks row by token, unexpired (else 55000
- *	   "Invalid lock token", nothing written);
- *	2. one statement: the instance from the metadata (created only when it
- *	   names both orchestration name and version), the execution (created
- *	   idempotently - ContinueAsNew's next execution arrives this way), the
- *	   current-execution pointer (never moves back), status, output,
- *	   completed_at, pinned version, custom status, and the history delta
- *	   (a duplicate event id is 23505 and undoes the whole ack);
- *	3. KV: the mutations into kv_delta, and on a terminal status the merge
- *	   of kv_delta into kv_store (statements run only when needed);
- *	4. one statement: worker items, cancelled activities, orchestrator
- *	   items (a TimerFired becomes visible at fire_at_ms), deletion of the
- *	   fetched batch (rows tagged with the token; messages that arrived
- *	   meanwhile stay) and of the lock row.
+ *	1. one statement: lock the instance_locks row by token, unexpired (none:
+ *	   55000 "Invalid lock token", nothing written); the instance from the
+ *	   metadata (created only when it names both orchestration name and
+ *	   version), the execution (created idempotently - ContinueAsNew's next
+ *	   execution arrives this way), the current-execution pointer (never
+ *	   moves back), status, output, completed_at, pinned version, custom
+ *	   status, the history delta (a duplicate event id is 23505 and undoes
+ *	   the whole ack), worker items, cancelled activities, orchestrator items
+ *	   (a TimerFired becomes visible at fire_at_ms), deletion of the fetched
+ *	   batch (rows tagged with the token; messages that arrived meanwhile
+ *	   stay) and of the lock row;
+ *	2. KV: the mutations into kv_delta, and on a terminal status the merge
+ *	   of kv_delta into kv_store (statements run only when needed).
  *
  * Cancelled activities: duroxide-pg inserts the worker items and then
  * deletes the cancelled ones, so that an activity scheduled and cancelled
@@ -47,35 +46,40 @@
 #include "orchestration/orchestration.h"
 #include "orchestration/workitem.h"
 
-static const StmtDef lock_by_token = {
-	"orchestration.ack.lock",
-	"SELECT l.instance_id FROM @schema@.instance_locks l"
-	" WHERE l.lock_token = $1 AND l.locked_until > $2"
-	"   FOR UPDATE",
-	2, {TEXTOID, INT8OID}
-};
-
 /*
- * $1 instance, $2 execution, $3 now, $4 name, $5 version, $6 parent,
- * $7 status, $8 output, $9 pinned version int[3] or NULL, $10 custom
- * status action ('set', 'clear' or NULL), $11 custom status value,
- * $12..$14 history arrays.
+ * The whole turn but KV, in one statement.  $1 token, $2 now_ms, $3 now,
+ * $4 execution, $5 name, $6 version, $7 parent, $8 status, $9 output,
+ * $10 pinned version int[3] or NULL, $11 custom status action ('set',
+ * 'clear' or NULL), $12 custom status value, $13..$15 history, $16..$21
+ * worker items (item, instance, execution, activity, session, tag),
+ * $22..$24 cancelled activities, $25..$27 orchestrator items (instance or
+ * NULL for the acked one, item, visible at).
+ *
+ * The main query reads l first, so the instance_locks row is locked before
+ * anything else is touched; every write is conditioned on l, so an invalid
+ * token writes nothing and answers no row.  The other CTEs run after it,
+ * in order; each table is written by one CTE only (instances by i or u,
+ * which exclude each other), as sibling CTEs cannot see each other's rows.
  */
 #define CUSTOM_STATUS_SET(t) \
-	"custom_status = CASE WHEN $10 IS NULL THEN " t ".custom_status" \
-	"                     WHEN $10 = 'set' THEN $11 END," \
+	"custom_status = CASE WHEN $11 IS NULL THEN " t ".custom_status" \
+	"                     WHEN $11 = 'set' THEN $12 END," \
 	" custom_status_version = " t ".custom_status_version" \
-	"                         + CASE WHEN $10 IS NULL THEN 0 ELSE 1 END"
+	"                         + CASE WHEN $11 IS NULL THEN 0 ELSE 1 END"
 
 static const StmtDef write_turn = {
 	"orchestration.ack.write_turn",
-	"WITH i AS ("
+	"WITH l AS ("
+	"  SELECT k.instance_id FROM @schema@.instance_locks k"
+	"   WHERE k.lock_token = $1 AND k.locked_until > $2"
+	"     FOR UPDATE),"
+	" i AS ("
 	"  INSERT INTO @schema@.instances AS t"
 	"         (instance_id, orchestration_name, orchestration_version, current_execution_id,"
 	"          created_at, updated_at, parent_instance_id, custom_status, custom_status_version)"
-	"  SELECT $1, $4, $5, $2, $3, $3, $6, CASE WHEN $10 = 'set' THEN $11 END,"
-	"         CASE WHEN $10 IS NULL THEN 0 ELSE 1 END"
-	"   WHERE $4::text IS NOT NULL AND $5::text IS NOT NULL"
+	"  SELECT l.instance_id, $5, $6, $4, $3, $3, $7, CASE WHEN $11 = 'set' THEN $12 END,"
+	"         CASE WHEN $11 IS NULL THEN 0 ELSE 1 END"
+	"    FROM l WHERE $5::text IS NOT NULL AND $6::text IS NOT NULL"
 	"  ON CONFLICT (instance_id) DO UPDATE"
 	"     SET orchestration_name = EXCLUDED.orchestration_name,"
 	"         orchestration_version = EXCLUDED.orchestration_version,"
@@ -84,37 +88,72 @@ static const StmtDef write_turn = {
 	"         updated_at = EXCLUDED.updated_at, " CUSTOM_STATUS_SET("t") "),"
 	" u AS ("
 	"  UPDATE @schema@.instances t"
-	"     SET current_execution_id = GREATEST(t.current_execution_id, $2),"
+	"     SET current_execution_id = GREATEST(t.current_execution_id, $4),"
 	"         updated_at = $3, " CUSTOM_STATUS_SET("t")
-	"   WHERE t.instance_id = $1 AND ($4::text IS NULL OR $5::text IS NULL)),"
+	"    FROM l"
+	"   WHERE t.instance_id = l.instance_id AND ($5::text IS NULL OR $6::text IS NULL)),"
 	" e AS ("
 	"  INSERT INTO @schema@.executions AS x"
 	"         (instance_id, execution_id, status, output, started_at, completed_at,"
 	"          duroxide_version_major, duroxide_version_minor, duroxide_version_patch)"
-	"  VALUES ($1, $2, COALESCE($7, 'Running'), CASE WHEN $7::text IS NOT NULL THEN $8 END, $3,"
-	"          CASE WHEN $7 IN ('Completed', 'Failed') THEN $3 END,"
-	"          $9[1], $9[2], $9[3])"
+	"  SELECT l.instance_id, $4, COALESCE($8, 'Running'), CASE WHEN $8::text IS NOT NULL THEN $9 END,"
+	"         $3, CASE WHEN $8 IN ('Completed', 'Failed') THEN $3 END,"
+	"         $10[1], $10[2], $10[3]"
+	"    FROM l"
 	"  ON CONFLICT (instance_id, execution_id) DO UPDATE"
-	"     SET status = COALESCE($7, x.status),"
-	"         output = CASE WHEN $7::text IS NULL THEN x.output ELSE $8 END,"
-	"         completed_at = CASE WHEN $7::text IS NULL THEN x.completed_at"
-	"                             WHEN $7 IN ('Completed', 'Failed') THEN $3 END,"
-	"         duroxide_version_major = CASE WHEN $9::int[] IS NULL"
-	"                                       THEN x.duroxide_version_major ELSE $9[1] END,"
-	"         duroxide_version_minor = CASE WHEN $9::int[] IS NULL"
-	"                                       THEN x.duroxide_version_minor ELSE $9[2] END,"
-	"         duroxide_version_patch = CASE WHEN $9::int[] IS NULL"
-	"                                       THEN x.duroxide_version_patch ELSE $9[3] END"
-	"   WHERE $7::text IS NOT NULL OR $9::int[] IS NOT NULL),"
+	"     SET status = COALESCE($8, x.status),"
+	"         output = CASE WHEN $8::text IS NULL THEN x.output ELSE $9 END,"
+	"         completed_at = CASE WHEN $8::text IS NULL THEN x.completed_at"
+	"                             WHEN $8 IN ('Completed', 'Failed') THEN $3 END,"
+	"         duroxide_version_major = CASE WHEN $10::int[] IS NULL"
+	"                                       THEN x.duroxide_version_major ELSE $10[1] END,"
+	"         duroxide_version_minor = CASE WHEN $10::int[] IS NULL"
+	"                                       THEN x.duroxide_version_minor ELSE $10[2] END,"
+	"         duroxide_version_patch = CASE WHEN $10::int[] IS NULL"
+	"                                       THEN x.duroxide_version_patch ELSE $10[3] END"
+	"   WHERE $8::text IS NOT NULL OR $10::int[] IS NOT NULL),"
 	" h AS ("
 	"  INSERT INTO @schema@.history"
 	"         (instance_id, execution_id, event_id, event_type, event_data, created_at)"
-	"  SELECT $1, $2, u.id, u.type, u.data, $3"
-	"    FROM ROWS FROM (pg_catalog.unnest($12::bigint[]), pg_catalog.unnest($13::text[]),"
-	"                   pg_catalog.unnest($14::text[])) AS u(id, type, data))"
-	" SELECT 1",
-	14, {TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-		INT4ARRAYOID, TEXTOID, TEXTOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID}
+	"  SELECT l.instance_id, $4, u.id, u.type, u.data, $3"
+	"    FROM l, ROWS FROM (pg_catalog.unnest($13::bigint[]), pg_catalog.unnest($14::text[]),"
+	"                       pg_catalog.unnest($15::text[])) AS u(id, type, data)),"
+	" w AS ("
+	"  INSERT INTO @schema@.worker_queue"
+	"         (work_item, visible_at, created_at, instance_id, execution_id, activity_id,"
+	"          session_id, tag)"
+	"  SELECT u.item, $3, $3, u.instance, u.execution, u.activity, u.session, u.tag"
+	"    FROM l, ROWS FROM (pg_catalog.unnest($16::text[]), pg_catalog.unnest($17::text[]),"
+	"                       pg_catalog.unnest($18::bigint[]), pg_catalog.unnest($19::bigint[]),"
+	"                       pg_catalog.unnest($20::text[]), pg_catalog.unnest($21::text[]))"
+	"         WITH ORDINALITY AS u(item, instance, execution, activity, session, tag, n)"
+	"   ORDER BY u.n),"
+	" c AS ("
+	"  DELETE FROM @schema@.worker_queue q"
+	"   USING l, ROWS FROM (pg_catalog.unnest($22::text[]), pg_catalog.unnest($23::bigint[]),"
+	"                       pg_catalog.unnest($24::bigint[])) AS c(instance, execution, activity)"
+	"   WHERE q.instance_id = c.instance AND q.execution_id = c.execution"
+	"     AND q.activity_id = c.activity"
+	"     AND pg_catalog.cardinality($22::text[]) > 0),"
+	" o AS ("
+	"  INSERT INTO @schema@.orchestrator_queue (instance_id, work_item, visible_at, created_at)"
+	"  SELECT COALESCE(u.instance, l.instance_id), u.item, u.visible_at, $3"
+	"    FROM l, ROWS FROM (pg_catalog.unnest($25::text[]), pg_catalog.unnest($26::text[]),"
+	"                       pg_catalog.unnest($27::timestamptz[]))"
+	"         WITH ORDINALITY AS u(instance, item, visible_at, n)"
+	"   ORDER BY u.n),"
+	" b AS ("
+	"  DELETE FROM @schema@.orchestrator_queue q USING l"
+	"   WHERE q.lock_token = $1 AND q.instance_id = l.instance_id),"
+	" d AS ("
+	"  DELETE FROM @schema@.instance_locks k USING l"
+	"   WHERE k.instance_id = l.instance_id AND k.lock_token = $1)"
+	" SELECT l.instance_id FROM l",
+	27, {TEXTOID, INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+		TEXTOID, INT4ARRAYOID, TEXTOID, TEXTOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
+		TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID}
 };
 
 /*
@@ -156,49 +195,6 @@ static const StmtDef kv_merge = {
 	"   WHERE s.instance_id = $1 AND s.key = d.key AND d.value IS NULL)"
 	" SELECT 1",
 	2, {TEXTOID, INT8OID}
-};
-
-/*
- * $1 instance, $2 token, $3 now, $4..$9 worker items (work item, instance,
- * execution, activity, session, tag), $10..$12 cancelled activities,
- * $13..$15 orchestrator items (instance, work item, visible at).
- */
-static const StmtDef write_queues = {
-	"orchestration.ack.write_queues",
-	"WITH w AS ("
-	"  INSERT INTO @schema@.worker_queue"
-	"         (work_item, visible_at, created_at, instance_id, execution_id, activity_id,"
-	"          session_id, tag)"
-	"  SELECT u.item, $3, $3, u.instance, u.execution, u.activity, u.session, u.tag"
-	"    FROM ROWS FROM (pg_catalog.unnest($4::text[]), pg_catalog.unnest($5::text[]),"
-	"                    pg_catalog.unnest($6::bigint[]), pg_catalog.unnest($7::bigint[]),"
-	"                    pg_catalog.unnest($8::text[]), pg_catalog.unnest($9::text[]))"
-	"         WITH ORDINALITY"
-	"         AS u(item, instance, execution, activity, session, tag, n)"
-	"   ORDER BY u.n),"
-	" c AS ("
-	"  DELETE FROM @schema@.worker_queue q"
-	"   USING ROWS FROM (pg_catalog.unnest($10::text[]), pg_catalog.unnest($11::bigint[]),"
-	"                    pg_catalog.unnest($12::bigint[]))"
-	"         AS c(instance, execution, activity)"
-	"   WHERE q.instance_id = c.instance AND q.execution_id = c.execution"
-	"     AND q.activity_id = c.activity),"
-	" o AS ("
-	"  INSERT INTO @schema@.orchestrator_queue (instance_id, work_item, visible_at, created_at)"
-	"  SELECT u.instance, u.item, u.visible_at, $3"
-	"    FROM ROWS FROM (pg_catalog.unnest($13::text[]), pg_catalog.unnest($14::text[]),"
-	"                    pg_catalog.unnest($15::timestamptz[])) WITH ORDINALITY"
-	"         AS u(instance, item, visible_at, n)"
-	"   ORDER BY u.n),"
-	" b AS ("
-	"  DELETE FROM @schema@.orchestrator_queue WHERE lock_token = $2),"
-	" l AS ("
-	"  DELETE FROM @schema@.instance_locks WHERE instance_id = $1 AND lock_token = $2)"
-	" SELECT 1",
-	15, {TEXTOID, TEXTOID, TIMESTAMPTZOID,
-		TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-		TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
-		TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID}
 };
 
 /* Growable arrays of datums with null flags, turned into SQL arrays. */
@@ -363,7 +359,7 @@ decode_worker_items(Jsonb *jb, const Cancelled *cancelled, Datum *args)
  * they name none), visible now, or at fire_at_ms for a TimerFired.
  */
 static void
-decode_orchestrator_items(Jsonb *jb, Datum instance, TimestampTz now, Datum *args)
+decode_orchestrator_items(Jsonb *jb, TimestampTz now, Datum *args)
 {
 	JsonbContainer *array;
 	int			n = jbr_array(jb, "p_orchestrator_items", &array);
@@ -396,7 +392,8 @@ decode_orchestrator_items(Jsonb *jb, Datum instance, TimestampTz now, Datum *arg
 				visible = orch_ms_to_timestamptz(fire_at);
 			}
 		}
-		col_set(&cols[0], i, target ? CStringGetTextDatum(target) : instance, false);
+		col_set(&cols[0], i, target ? CStringGetTextDatum(target) : (Datum) 0,
+				target == NULL);
 		col_set(&cols[1], i, element_text(array, i), false);
 		col_set(&cols[2], i, TimestampTzGetDatum(visible), false);
 	}
@@ -556,8 +553,8 @@ experiments_orch_ack_orchestration_item(PG_FUNCTION_ARGS)
 	Datum		worker_args[6];
 	Datum		orch_args[3];
 	ApiGuard	guard;
-	Datum		args[15];
-	char		nulls[15];
+	Datum		args[27];
+	char		nulls[27];
 	Datum		instance;
 	bool		isnull;
 	int			i;
@@ -583,48 +580,49 @@ experiments_orch_ack_orchestration_item(PG_FUNCTION_ARGS)
 		decode_cancelled(PG_GETARG_JSONB_P(7), &cancelled);
 	(void) decode_worker_items(PG_GETARG_JSONB_P(4), &cancelled, worker_args);
 
+	decode_orchestrator_items(PG_GETARG_JSONB_P(5), now, orch_args);
+
 	api_spi_begin(fcinfo, &guard);
 
-	/* 1. the lock, by token and unexpired */
+	/* 1.-2. and 4. the lock, then everything but KV, in one statement */
+	memset(nulls, ' ', sizeof(nulls));
 	args[0] = token;
 	args[1] = Int64GetDatum(now_ms);
-	if (stmt_run(&lock_by_token, hub, args, NULL, false, 0, SPI_OK_SELECT) == 0)
-		orch_lock_error(ORCH_ERR_INVALID_LOCK_TOKEN);
-	instance = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	instance = SPI_datumTransfer(instance, false, -1);
-
-	/* orchestrator items route to the acked instance by default */
-	decode_orchestrator_items(PG_GETARG_JSONB_P(5), instance, now, orch_args);
-
-	/* 2. instance, execution, status, custom status, history */
-	memset(nulls, ' ', sizeof(nulls));
-	args[0] = instance;
-	args[1] = Int64GetDatum(execution);
 	args[2] = TimestampTzGetDatum(now);
-	args[3] = text_or_null(md.name, &nulls[3]);
-	args[4] = text_or_null(md.version, &nulls[4]);
-	args[5] = text_or_null(md.parent, &nulls[5]);
-	args[6] = text_or_null(md.status, &nulls[6]);
-	args[7] = text_or_null(md.output, &nulls[7]);
+	args[3] = Int64GetDatum(execution);
+	args[4] = text_or_null(md.name, &nulls[4]);
+	args[5] = text_or_null(md.version, &nulls[5]);
+	args[6] = text_or_null(md.parent, &nulls[6]);
+	args[7] = text_or_null(md.status, &nulls[7]);
+	args[8] = text_or_null(md.output, &nulls[8]);
 	if (md.has_pinned)
 	{
 		Datum		parts[3];
 
 		for (i = 0; i < 3; i++)
 			parts[i] = Int32GetDatum(md.pinned[i]);
-		args[8] = PointerGetDatum(construct_array(parts, 3, INT4OID, 4, true,
+		args[9] = PointerGetDatum(construct_array(parts, 3, INT4OID, 4, true,
 												  TYPALIGN_INT));
 	}
 	else
-		nulls[8] = 'n';
-	args[9] = text_or_null(md.cs_action, &nulls[9]);
-	args[10] = text_or_null(md.cs_value, &nulls[10]);
-	args[11] = history.event_ids;
-	args[12] = history.event_types;
-	args[13] = history.event_datas;
-	(void) stmt_run(&write_turn, hub, args, nulls, false, 0, SPI_OK_SELECT);
+		nulls[9] = 'n';
+	args[10] = text_or_null(md.cs_action, &nulls[10]);
+	args[11] = text_or_null(md.cs_value, &nulls[11]);
+	args[12] = history.event_ids;
+	args[13] = history.event_types;
+	args[14] = history.event_datas;
+	for (i = 0; i < 6; i++)
+		args[15 + i] = worker_args[i];
+	args[21] = col_array(&cancelled.c_instance, cancelled.n, TEXTOID);
+	args[22] = col_array(&cancelled.c_execution, cancelled.n, INT8OID);
+	args[23] = col_array(&cancelled.c_activity, cancelled.n, INT8OID);
+	for (i = 0; i < 3; i++)
+		args[24 + i] = orch_args[i];
+	if (orch_run(&write_turn, hub, args, nulls, false, 0, SPI_OK_SELECT) == 0)
+		orch_lock_error(ORCH_ERR_INVALID_LOCK_TOKEN);	/* nothing was written */
+	instance = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
-	/* 3. KV: mutations, then the merge on a terminal status */
+	/* 2. KV: mutations, then the merge on a terminal status */
 	if (md.clear_all || md.nkeys > 0)
 	{
 		Col			keys;
@@ -647,27 +645,14 @@ experiments_orch_ack_orchestration_item(PG_FUNCTION_ARGS)
 		args[3] = col_array(&keys, md.nkeys, TEXTOID);
 		args[4] = col_array(&values, md.nkeys, TEXTOID);
 		args[5] = col_array(&stamps, md.nkeys, INT8OID);
-		(void) stmt_run(&kv_mutate, hub, args, NULL, false, 0, SPI_OK_INSERT);
+		(void) orch_run(&kv_mutate, hub, args, NULL, false, 0, SPI_OK_INSERT);
 	}
 	if (is_terminal(md.status))
 	{
 		args[0] = instance;
 		args[1] = Int64GetDatum(execution);
-		(void) stmt_run(&kv_merge, hub, args, NULL, false, 0, SPI_OK_SELECT);
+		(void) orch_run(&kv_merge, hub, args, NULL, false, 0, SPI_OK_SELECT);
 	}
-
-	/* 4. new work, cancelled work, the batch and the lock */
-	args[0] = instance;
-	args[1] = token;
-	args[2] = TimestampTzGetDatum(now);
-	for (i = 0; i < 6; i++)
-		args[3 + i] = worker_args[i];
-	args[9] = col_array(&cancelled.c_instance, cancelled.n, TEXTOID);
-	args[10] = col_array(&cancelled.c_execution, cancelled.n, INT8OID);
-	args[11] = col_array(&cancelled.c_activity, cancelled.n, INT8OID);
-	for (i = 0; i < 3; i++)
-		args[12 + i] = orch_args[i];
-	(void) stmt_run(&write_queues, hub, args, NULL, false, 0, SPI_OK_SELECT);
 
 	api_spi_end(&guard);
 	PG_RETURN_VOID();

@@ -4,29 +4,31 @@
  *	  fetch_orchestration_item(): lock the next ready instance and hand out
  *	  its history, its messages and its KV snapshot.
  *
- * Three statements per successful fetch:
+ Two statements per successful fetch:
  *
- *	1. pick a candidate: the oldest visible, unlocked message whose instance
+ *	1. pick and claim: the oldest visible, unlocked message whose instance
  *	   holds no valid instance lock (and whose pinned version, if any, lies
  *	   in the capability range), skipping message rows another transaction
  *	   has locked - so concurrent fetchers pass each other's uncommitted
- *	   claims instead of queueing behind them;
- *	2. claim it: upsert the instance_locks row (taking over only an expired
- *	   one), and in the same statement tag the instance's visible, unlocked
- *	   messages with the token, bump their attempt counts and aggregate them;
- *	3. read the instance row, the current execution's history and kv_store.
+ *	   claims instead of queueing behind them; then the upsert of its
+ *	   instance_locks row (taking over only an expired one) and the tagging
+ *	   of the instance's visible, unlocked messages with the token, attempt
+ *	   counts up, aggregated;
+ *	2. read the instance row, the current execution's history and kv_store
+ *	   (a statement of its own: its fresh snapshot sees every ack that
+ *	   released the lock before our claim).
  *
  * Losing a race never loses work.  When another fetcher claims the same
  * candidate first (possible only through a message it did not tag), our
- * upsert waits for its transaction and then claims nothing; the candidate goes on a skip list and step 1 runs again with a
- * fresh snapshot, until a claim succeeds or no candidate is left (the skip
+ * upsert waits for its transaction and then claims nothing; the candidate
+ * goes on a skip list and step 1 runs again with a fresh snapshot, until a claim succeeds or no candidate is left (the skip
  * list makes the loop finite).  Nothing is returned only when no eligible
  * instance exists.
  *
  * No advisory lock is needed (duroxide-pg takes one per instance to cure a
- * deadlock): apart from the one untagged message step 1 may hold, the
+ * deadlock): apart from the one untagged message the pick may hold, the
  * instance_locks row is taken before the instance's queue rows, by fetch,
- * ack, abandon and renew alike (orchestration.h).  A message step 1 locks is
+ * ack, abandon and renew alike (orchestration.h).  A message the pick locks is
  * one no claimant has tagged, and nobody holding an instance lock waits for
  * untagged messages (ack and abandon touch only tagged rows), so no two
  * of them can wait for each other in a cycle.
@@ -50,61 +52,57 @@
 #include "orchestration/workitem.h"
 
 /*
- * $1 now (timestamptz), $2 now_ms, $3 instances to skip, $4/$5 the packed
- * version range (NULL = open).  A NULL pinned version, or no instance row,
- * is compatible with every range.
+ * Pick and claim.  $1 now, $2 now_ms, $3 instances to skip, $4/$5 the packed
+ * version range (NULL = open), $6 token, $7 lock timeout ms.
+ *
+ * c: the candidate (an instance without row, or with a NULL pinned version,
+ * is compatible with every range); l: the instance_locks upsert; m: the
+ * batch.  Columns: 1 candidate (NULL: none), 2 claimed (0/1), 3 messages
+ * tagged, 4 messages jsonb, 5 highest attempt count.
  */
-static const StmtDef pick_candidate = {
-	"orchestration.fetch.pick_candidate",
-	"SELECT q.instance_id FROM @schema@.orchestrator_queue q"
-	" WHERE q.visible_at <= $1"
-	"   AND (q.lock_token IS NULL OR q.locked_until <= $2)"
-	"   AND NOT EXISTS (SELECT 1 FROM @schema@.instance_locks l"
-	"                    WHERE l.instance_id = q.instance_id AND l.locked_until > $2)"
-	"   AND q.instance_id <> ALL ($3)"
-	"   AND (($4::bigint IS NULL AND $5::bigint IS NULL) OR NOT EXISTS ("
-	"        SELECT 1 FROM @schema@.instances i"
-	"          JOIN @schema@.executions e ON e.instance_id = i.instance_id"
-	"                                    AND e.execution_id = i.current_execution_id"
-	"         WHERE i.instance_id = q.instance_id"
-	"           AND e.duroxide_version_major IS NOT NULL"
-	"           AND (e.duroxide_version_major::bigint * 1000000"
-	"                + COALESCE(e.duroxide_version_minor, 0)::bigint * 1000"
-	"                + COALESCE(e.duroxide_version_patch, 0)::bigint)"
-	"               NOT BETWEEN COALESCE($4, 0) AND COALESCE($5, 9223372036854775807)))"
-	" ORDER BY q.visible_at, q.id"
-	" LIMIT 1"
-	"   FOR UPDATE OF q SKIP LOCKED",
-	5, {TIMESTAMPTZOID, INT8OID, TEXTARRAYOID, INT8OID, INT8OID}
-};
-
-/*
- * $1 instance, $2 token, $3 now_ms, $4 lock timeout ms, $5 now.
- * Columns: 1 claimed (0/1), 2 messages tagged, 3 messages jsonb, 4 max attempt.
- */
-static const StmtDef claim_instance = {
-	"orchestration.fetch.claim",
-	"WITH l AS ("
+static const StmtDef pick_and_claim = {
+	"orchestration.fetch.pick_and_claim",
+	"WITH c AS ("
+	"  SELECT q.instance_id FROM @schema@.orchestrator_queue q"
+	"   WHERE q.visible_at <= $1"
+	"     AND (q.lock_token IS NULL OR q.locked_until <= $2)"
+	"     AND NOT EXISTS (SELECT 1 FROM @schema@.instance_locks l"
+	"                      WHERE l.instance_id = q.instance_id AND l.locked_until > $2)"
+	"     AND q.instance_id <> ALL ($3)"
+	"     AND (($4::bigint IS NULL AND $5::bigint IS NULL) OR NOT EXISTS ("
+	"          SELECT 1 FROM @schema@.instances i"
+	"            JOIN @schema@.executions e ON e.instance_id = i.instance_id"
+	"                                      AND e.execution_id = i.current_execution_id"
+	"           WHERE i.instance_id = q.instance_id"
+	"             AND e.duroxide_version_major IS NOT NULL"
+	"             AND (e.duroxide_version_major::bigint * 1000000"
+	"                  + COALESCE(e.duroxide_version_minor, 0)::bigint * 1000"
+	"                  + COALESCE(e.duroxide_version_patch, 0)::bigint)"
+	"                 NOT BETWEEN COALESCE($4, 0) AND COALESCE($5, 9223372036854775807)))"
+	"   ORDER BY q.visible_at, q.id"
+	"   LIMIT 1"
+	"     FOR UPDATE OF q SKIP LOCKED),"
+	" l AS ("
 	"  INSERT INTO @schema@.instance_locks AS l"
 	"         (instance_id, lock_token, locked_until, locked_at)"
-	"  VALUES ($1, $2, $3 + $4, $3)"
+	"  SELECT c.instance_id, $6, $2 + $7, $2 FROM c"
 	"  ON CONFLICT (instance_id) DO UPDATE"
 	"     SET lock_token = EXCLUDED.lock_token, locked_until = EXCLUDED.locked_until,"
 	"         locked_at = EXCLUDED.locked_at"
-	"   WHERE l.locked_until <= $3"
+	"   WHERE l.locked_until <= $2"
 	"  RETURNING l.instance_id),"
 	" m AS ("
 	"  UPDATE @schema@.orchestrator_queue q"
-	"     SET lock_token = $2, locked_until = $3 + $4, attempt_count = q.attempt_count + 1"
+	"     SET lock_token = $6, locked_until = $2 + $7, attempt_count = q.attempt_count + 1"
 	"    FROM l"
-	"   WHERE q.instance_id = l.instance_id AND q.visible_at <= $5"
-	"     AND (q.lock_token IS NULL OR q.locked_until <= $3)"
+	"   WHERE q.instance_id = l.instance_id AND q.visible_at <= $1"
+	"     AND (q.lock_token IS NULL OR q.locked_until <= $2)"
 	"  RETURNING q.id, q.work_item, q.attempt_count)"
-	" SELECT (SELECT count(*) FROM l), count(*),"
+	" SELECT (SELECT c.instance_id FROM c), (SELECT count(*) FROM l), count(*),"
 	"        pg_catalog.jsonb_agg(m.work_item::jsonb ORDER BY m.id),"
 	"        max(m.attempt_count)"
 	"   FROM m",
-	5, {TEXTOID, TEXTOID, INT8OID, INT8OID, TIMESTAMPTZOID}
+	7, {TIMESTAMPTZOID, INT8OID, TEXTARRAYOID, INT8OID, INT8OID, TEXTOID, INT8OID}
 };
 
 /* Undo a claim that found no message (they went away meanwhile). */
@@ -114,49 +112,45 @@ static const StmtDef release_claim = {
 	2, {TEXTOID, TEXTOID}
 };
 
-/* Columns: 1 name, 2 version, 3 current execution, 4 history, 5 kv snapshot. */
 #define KV_SNAPSHOT \
 	"COALESCE((SELECT pg_catalog.jsonb_object_agg(k.key, pg_catalog.jsonb_build_object(" \
 	"  'value', k.value, 'last_updated_at_ms', k.last_updated_at_ms))" \
 	"  FROM @schema@.kv_store k WHERE k.instance_id = $1), '{}'::jsonb)"
 
+/*
+ * The instance, its current history and its KV snapshot.  With no instance
+ * row (no ack has named the instance yet) the second branch runs instead:
+ * the latest execution found in history, its OrchestrationStarted event's
+ * name and version, its events.  Columns: 1 instance row found, 2 name,
+ * 3 version, 4 execution (NULL: neither instance row nor history),
+ * 5 history, 6 kv snapshot.
+ */
 static const StmtDef read_instance = {
 	"orchestration.fetch.read_instance",
-	"SELECT i.orchestration_name, COALESCE(i.orchestration_version, 'unknown'),"
-	"       i.current_execution_id,"
-	"       COALESCE((SELECT pg_catalog.jsonb_agg(h.event_data::jsonb ORDER BY h.event_id)"
-	"                   FROM @schema@.history h"
-	"                  WHERE h.instance_id = $1"
-	"                    AND h.execution_id = i.current_execution_id), '[]'::jsonb),"
-	"       " KV_SNAPSHOT
-	"  FROM @schema@.instances i WHERE i.instance_id = $1",
-	1, {TEXTOID}
-};
-
-/*
- * No instance row (no ack has named the instance yet): the latest
- * execution found in history, its OrchestrationStarted event's name and
- * version, its events.  Columns: 1 execution (NULL: no history),
- * 2 name, 3 version, 4 history, 5 kv snapshot.
- */
-static const StmtDef read_without_instance = {
-	"orchestration.fetch.read_without_instance",
-	"WITH x AS (SELECT max(h.execution_id) AS execution_id"
-	"             FROM @schema@.history h WHERE h.instance_id = $1),"
-	" s AS (SELECT h.event_data::jsonb AS event"
-	"         FROM @schema@.history h, x"
-	"        WHERE h.instance_id = $1 AND h.execution_id = x.execution_id"
-	"          AND h.event_type = 'OrchestrationStarted'"
-	"        ORDER BY h.event_id LIMIT 1)"
-	" SELECT x.execution_id,"
-	"        (SELECT s.event ->> 'name' FROM s),"
-	"        (SELECT s.event ->> 'version' FROM s),"
+	"WITH i AS (SELECT * FROM @schema@.instances WHERE instance_id = $1)"
+	" SELECT true, i.orchestration_name, COALESCE(i.orchestration_version, 'unknown'),"
+	"        i.current_execution_id,"
+	"        COALESCE((SELECT pg_catalog.jsonb_agg(h.event_data::jsonb ORDER BY h.event_id)"
+	"                    FROM @schema@.history h"
+	"                   WHERE h.instance_id = $1"
+	"                     AND h.execution_id = i.current_execution_id), '[]'::jsonb),"
+	"        " KV_SNAPSHOT
+	"   FROM i"
+	" UNION ALL"
+	" SELECT false, s.event ->> 'name', s.event ->> 'version', x.execution_id,"
 	"        COALESCE((SELECT pg_catalog.jsonb_agg(h.event_data::jsonb ORDER BY h.event_id)"
 	"                    FROM @schema@.history h"
 	"                   WHERE h.instance_id = $1 AND h.execution_id = x.execution_id),"
 	"                 '[]'::jsonb),"
 	"        " KV_SNAPSHOT
-	"   FROM x",
+	"   FROM (SELECT max(h.execution_id) AS execution_id"
+	"           FROM @schema@.history h WHERE h.instance_id = $1) AS x"
+	"   LEFT JOIN LATERAL (SELECT h.event_data::jsonb AS event"
+	"                        FROM @schema@.history h"
+	"                       WHERE h.instance_id = $1 AND h.execution_id = x.execution_id"
+	"                         AND h.event_type = 'OrchestrationStarted'"
+	"                       ORDER BY h.event_id LIMIT 1) AS s ON true"
+	"  WHERE NOT EXISTS (SELECT 1 FROM i)",
 	1, {TEXTOID}
 };
 
@@ -224,8 +218,8 @@ experiments_orch_fetch_orchestration_item(PG_FUNCTION_ARGS)
 	Datum	   *skipped;
 	int			nskipped = 0;
 	int			maxskipped = 8;
-	Datum		args[5];
-	char		nulls[5];
+	Datum		args[7];
+	char		nulls[7];
 	Datum		values[FETCH_COLUMNS];
 	bool		isnull[FETCH_COLUMNS] = {0};
 
@@ -243,10 +237,9 @@ experiments_orch_fetch_orchestration_item(PG_FUNCTION_ARGS)
 		Datum		instance;
 		Datum		d;
 		Jsonb	   *messages;
-		int64		attempts;
 		bool		claimed;
 
-		/* 1. a candidate, none of those lost already */
+		/* 1. a candidate, none of those lost already, claimed */
 		args[0] = now_ts;
 		args[1] = Int64GetDatum(now_ms);
 		args[2] = PointerGetDatum(construct_array(skipped, nskipped, TEXTOID, -1,
@@ -254,28 +247,25 @@ experiments_orch_fetch_orchestration_item(PG_FUNCTION_ARGS)
 		memset(nulls, ' ', sizeof(nulls));
 		arg_datum_or_null(fcinfo, 2, &args[3], &nulls[3]);
 		arg_datum_or_null(fcinfo, 3, &args[4], &nulls[4]);
-		if (stmt_run(&pick_candidate, hub, args, nulls, false, 1, SPI_OK_SELECT) == 0)
-			break;
-		(void) column_datum(1, &instance);
+		args[5] = token;
+		args[6] = Int64GetDatum(lock_ms);
+		(void) orch_run(&pick_and_claim, hub, args, nulls, false, 0, SPI_OK_SELECT);
+		if (!column_datum(1, &instance))
+			break;				/* no eligible instance */
 		instance = SPI_datumTransfer(instance, false, -1);
-
-		/* 2. claim it and tag its messages */
-		args[0] = instance;
-		args[1] = token;
-		args[2] = Int64GetDatum(now_ms);
-		args[3] = Int64GetDatum(lock_ms);
-		args[4] = now_ts;
-		(void) stmt_run(&claim_instance, hub, args, NULL, false, 0, SPI_OK_SELECT);
-		(void) column_datum(1, &d);
-		claimed = DatumGetInt64(d) > 0;
 		(void) column_datum(2, &d);
+		claimed = DatumGetInt64(d) > 0;
+		(void) column_datum(3, &d);
 		if (DatumGetInt64(d) == 0)
 		{
 			/* lost the race, or claimed an instance whose messages went away */
 			if (claimed)
 			{
-				args[1] = token;
-				(void) stmt_run(&release_claim, hub, args, NULL, false, 0,
+				Datum		rargs[2];
+
+				rargs[0] = instance;
+				rargs[1] = token;
+				(void) orch_run(&release_claim, hub, rargs, NULL, false, 0,
 								SPI_OK_DELETE);
 			}
 			if (nskipped == maxskipped)
@@ -286,23 +276,22 @@ experiments_orch_fetch_orchestration_item(PG_FUNCTION_ARGS)
 			skipped[nskipped++] = instance;
 			continue;
 		}
-		(void) column_datum(3, &d);
-		messages = DatumGetJsonbPCopy(d);
 		(void) column_datum(4, &d);
-		attempts = DatumGetInt32(d);
-
-		/* 3. the instance, its current history and its KV snapshot */
+		messages = DatumGetJsonbPCopy(d);
+		(void) column_datum(5, &d);
 		values[0] = instance;
 		values[5] = JsonbPGetDatum(messages);
 		values[6] = token;
-		values[7] = Int32GetDatum((int32) attempts);
-		if (stmt_run(&read_instance, hub, &instance, NULL, false, 0, SPI_OK_SELECT) > 0)
+		values[7] = Int32GetDatum(DatumGetInt32(d));
+
+		/* 2. the instance, its current history and its KV snapshot */
+		(void) orch_run(&read_instance, hub, &instance, NULL, false, 0, SPI_OK_SELECT);
+		(void) column_datum(1, &d);
+		if (DatumGetBool(d))
 		{
-			(void) column_datum(1, &values[1]);
-			(void) column_datum(2, &values[2]);
-			(void) column_datum(3, &values[3]);
-			(void) column_datum(4, &values[4]);
-			(void) column_datum(5, &values[8]);
+			(void) column_datum(2, &values[1]);
+			(void) column_datum(3, &values[2]);
+			(void) column_datum(4, &values[3]);
 		}
 		else
 		{
@@ -311,10 +300,8 @@ experiments_orch_fetch_orchestration_item(PG_FUNCTION_ARGS)
 			int64		execution;
 			Datum		v;
 
-			(void) stmt_run(&read_without_instance, hub, &instance, NULL, false, 0,
-							SPI_OK_SELECT);
 			names_from_messages(messages, &name, &version, &execution);
-			if (column_datum(1, &v))
+			if (column_datum(4, &v))
 			{
 				execution = DatumGetInt64(v);
 				if (column_datum(2, &v))
@@ -326,9 +313,9 @@ experiments_orch_fetch_orchestration_item(PG_FUNCTION_ARGS)
 			values[1] = CStringGetTextDatum(name);
 			values[2] = CStringGetTextDatum(version);
 			values[3] = Int64GetDatum(execution);
-			(void) column_datum(4, &values[4]);
-			(void) column_datum(5, &values[8]);
 		}
+		(void) column_datum(5, &values[4]);
+		(void) column_datum(6, &values[8]);
 		srf_put(fcinfo, values, isnull);
 		break;
 	}

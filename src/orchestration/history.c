@@ -124,7 +124,7 @@ experiments_orch_fetch_history(PG_FUNCTION_ARGS)
 	orch_srf_begin_scalar(fcinfo, "out_event_data", TEXTOID);
 	api_spi_begin(fcinfo, &guard);
 	args[0] = PG_GETARG_DATUM(0);
-	(void) stmt_run(&select_history_latest, hub, args, NULL, true, 0, SPI_OK_SELECT);
+	(void) orch_run(&select_history_latest, hub, args, NULL, true, 0, SPI_OK_SELECT);
 	srf_put_spi_rows(fcinfo);
 	api_spi_end(&guard);
 	return (Datum) 0;
@@ -146,7 +146,7 @@ experiments_orch_fetch_history_with_execution(PG_FUNCTION_ARGS)
 	api_spi_begin(fcinfo, &guard);
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = PG_GETARG_DATUM(1);
-	(void) stmt_run(&select_history_execution, hub, args, NULL, true, 0, SPI_OK_SELECT);
+	(void) orch_run(&select_history_execution, hub, args, NULL, true, 0, SPI_OK_SELECT);
 	srf_put_spi_rows(fcinfo);
 	api_spi_end(&guard);
 	return (Datum) 0;
@@ -174,7 +174,7 @@ experiments_orch_append_history(PG_FUNCTION_ARGS)
 	args[2] = batch.event_ids;
 	args[3] = batch.event_types;
 	args[4] = batch.event_datas;
-	(void) stmt_run(&insert_history_idempotent, hub, args, NULL, false, 0, SPI_OK_INSERT);
+	(void) orch_run(&insert_history_idempotent, hub, args, NULL, false, 0, SPI_OK_INSERT);
 	api_spi_end(&guard);
 	PG_RETURN_VOID();
 }

@@ -88,7 +88,7 @@ experiments_orch_abandon_orchestration_item(PG_FUNCTION_ARGS)
 
 	api_spi_begin(fcinfo, &guard);
 	args[0] = PG_GETARG_DATUM(0);
-	if (stmt_run(&abandon_lock, hub, args, NULL, false, 0, SPI_OK_DELETE_RETURNING) == 0)
+	if (orch_run(&abandon_lock, hub, args, NULL, false, 0, SPI_OK_DELETE_RETURNING) == 0)
 		orch_lock_error(ORCH_ERR_INVALID_LOCK_TOKEN);
 	instance = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	MemoryContextSwitchTo(caller);
@@ -97,7 +97,7 @@ experiments_orch_abandon_orchestration_item(PG_FUNCTION_ARGS)
 	args[1] = BoolGetDatum(delay_ms > 0);
 	args[2] = TimestampTzGetDatum(orch_ms_to_timestamptz(now_ms + delay_ms));
 	args[3] = BoolGetDatum(ignore_attempt);
-	(void) stmt_run(&abandon_batch, hub, args, NULL, false, 0, SPI_OK_UPDATE);
+	(void) orch_run(&abandon_batch, hub, args, NULL, false, 0, SPI_OK_UPDATE);
 	api_spi_end(&guard);
 	PG_RETURN_TEXT_P(result);
 }
@@ -122,10 +122,10 @@ experiments_orch_renew_orchestration_item_lock(PG_FUNCTION_ARGS)
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = Int64GetDatum(now_ms);
 	args[2] = Int64GetDatum(now_ms + extend_secs * 1000);
-	if (stmt_run(&renew_lock, hub, args, NULL, false, 0, SPI_OK_UPDATE) == 0)
+	if (orch_run(&renew_lock, hub, args, NULL, false, 0, SPI_OK_UPDATE) == 0)
 		orch_lock_error(ORCH_ERR_RENEW_ORCH);
 	args[1] = args[2];
-	(void) stmt_run(&renew_batch, hub, args, NULL, false, 0, SPI_OK_UPDATE);
+	(void) orch_run(&renew_batch, hub, args, NULL, false, 0, SPI_OK_UPDATE);
 	api_spi_end(&guard);
 	PG_RETURN_VOID();
 }
@@ -154,7 +154,7 @@ experiments_orch_enqueue_orchestrator_work(PG_FUNCTION_ARGS)
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = PG_GETARG_DATUM(1);
 	args[2] = PG_GETARG_DATUM(2);
-	(void) stmt_run(&enqueue_orchestrator, hub, args, NULL, false, 0, SPI_OK_INSERT);
+	(void) orch_run(&enqueue_orchestrator, hub, args, NULL, false, 0, SPI_OK_INSERT);
 	api_spi_end(&guard);
 	PG_RETURN_VOID();
 }

@@ -35,6 +35,8 @@
 
 #include "postgres.h"
 #include "fmgr.h"
+#include "nodes/parsenodes.h"
+#include "common/stmt.h"
 #include "datatype/timestamp.h"
 #include "utils/timestamp.h"
 
@@ -47,6 +49,15 @@
 
 /* The longest lock timeout or delay accepted: 100 years, in ms. */
 #define ORCH_MAX_SPAN_MS INT64CONST(3155760000000)
+
+/*
+ * Every statement of the domain is planned once, generically: their plans do
+ * not depend on parameter values (keys, tokens, times), and re-planning a
+ * CTE statement per call would cost more than running it.
+ */
+#define orch_run(def, hub, values, nulls, read_only, count, expect_rc) \
+	stmt_run_opts((def), (hub), (values), (nulls), (read_only), (count), (expect_rc), \
+				  CURSOR_OPT_GENERIC_PLAN)
 
 /* Longest instance id accepted where one is an argument (bytes; btree limit). */
 #define ORCH_MAX_ID 1024

@@ -173,7 +173,7 @@ experiments_orch_enqueue_worker_work(PG_FUNCTION_ARGS)
 		arg_datum_or_null(fcinfo, i, &args[i], &nulls[i]);
 
 	api_spi_begin(fcinfo, &guard);
-	(void) stmt_run(&enqueue_worker, hub, args, nulls, false, 0, SPI_OK_INSERT);
+	(void) orch_run(&enqueue_worker, hub, args, nulls, false, 0, SPI_OK_INSERT);
 	api_spi_end(&guard);
 	PG_RETURN_VOID();
 }
@@ -242,7 +242,7 @@ experiments_orch_fetch_work_item(PG_FUNCTION_ARGS)
 		arg_datum_or_null(fcinfo, 2, &args[6], &nulls[6]);
 		args[7] = PointerGetDatum(construct_array(skipped, nskipped, INT8OID, 8,
 												  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		if (stmt_run(&lock_item, hub, args, nulls, false, 0,
+		if (orch_run(&lock_item, hub, args, nulls, false, 0,
 					 SPI_OK_UPDATE_RETURNING) == 0)
 			break;
 
@@ -261,10 +261,10 @@ experiments_orch_fetch_work_item(PG_FUNCTION_ARGS)
 			sargs[1] = PG_GETARG_DATUM(2);
 			sargs[2] = Int64GetDatum(now_ms);
 			sargs[3] = Int64GetDatum(session_ms);
-			if (stmt_run(&claim_session, hub, sargs, NULL, false, 0, SPI_OK_INSERT) == 0)
+			if (orch_run(&claim_session, hub, sargs, NULL, false, 0, SPI_OK_INSERT) == 0)
 			{
 				/* another worker owns the session now: give back, try the next */
-				(void) stmt_run(&unlock_item, hub, &id, NULL, false, 0, SPI_OK_UPDATE);
+				(void) orch_run(&unlock_item, hub, &id, NULL, false, 0, SPI_OK_UPDATE);
 				if (nskipped == maxskipped)
 				{
 					maxskipped *= 2;
@@ -322,7 +322,7 @@ experiments_orch_ack_worker(PG_FUNCTION_ARGS)
 	args[4] = TimestampTzGetDatum(orch_ms_to_timestamptz(now_ms));
 
 	api_spi_begin(fcinfo, &guard);
-	(void) stmt_run(&ack_item, hub, args, nulls, false, 0, SPI_OK_SELECT);
+	(void) orch_run(&ack_item, hub, args, nulls, false, 0, SPI_OK_SELECT);
 	if (count_column() == 0)
 		orch_lock_error(ORCH_ERR_ACK_WORKER);
 	api_spi_end(&guard);
@@ -349,7 +349,7 @@ experiments_orch_renew_work_item_lock(PG_FUNCTION_ARGS)
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = Int64GetDatum(now_ms);
 	args[2] = Int64GetDatum(now_ms + extend_secs * 1000);
-	(void) stmt_run(&renew_item, hub, args, NULL, false, 0, SPI_OK_SELECT);
+	(void) orch_run(&renew_item, hub, args, NULL, false, 0, SPI_OK_SELECT);
 	if (count_column() == 0)
 		orch_lock_error(ORCH_ERR_RENEW_WORKER);
 	api_spi_end(&guard);
@@ -380,7 +380,7 @@ experiments_orch_abandon_work_item(PG_FUNCTION_ARGS)
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = TimestampTzGetDatum(orch_ms_to_timestamptz(now_ms + delay_ms));
 	args[2] = PG_GETARG_DATUM(3);
-	if (stmt_run(&abandon_item, hub, args, NULL, false, 0, SPI_OK_UPDATE) == 0)
+	if (orch_run(&abandon_item, hub, args, NULL, false, 0, SPI_OK_UPDATE) == 0)
 		orch_lock_error(ORCH_ERR_ABANDON_WORKER);
 	api_spi_end(&guard);
 	PG_RETURN_VOID();
