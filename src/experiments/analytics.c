@@ -40,6 +40,7 @@
 #include "common/guard.h"
 #include "common/srf.h"
 #include "experiments/analytics.h"
+#include "experiments/experiments.h"
 #include "experiments/stats.h"
 
 #define AN_MAX_STEPS 20
@@ -99,25 +100,6 @@ an_float8(HeapTuple tup, int col)
 	Datum		d = SPI_getbinval(tup, SPI_tuptable->tupdesc, col, &isnull);
 
 	return isnull ? 0.0 : DatumGetFloat8(d);
-}
-
-/* Event types and steps have the shape record_event accepts: [a-z0-9_.:-]{1,64}. */
-static bool
-an_event_type_ok(const char *s, size_t len)
-{
-	size_t		i;
-
-	if (len < 1 || len > 64)
-		return false;
-	for (i = 0; i < len; i++)
-	{
-		char		c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			  c == '_' || c == '.' || c == ':' || c == '-'))
-			return false;
-	}
-	return true;
 }
 
 /* ------------------------------------------------------------------------
@@ -183,7 +165,7 @@ an_check_types(ArrayType *arr, const char *name, bool distinct, char **out)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("%s must not contain NULL (element %d)", name, i + 1)));
 		s = TextDatumGetCString(elems[i]);
-		if (!an_event_type_ok(s, strlen(s)))
+		if (!exp_event_type_valid(s, strlen(s)))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s element %d is not an event type: \"%s\"", name, i + 1, s),
@@ -697,7 +679,7 @@ experiments_get_experiment_results(PG_FUNCTION_ARGS)
 		mkind = M_CONVERSION;
 	else if (strcmp(metric, "value") == 0)
 		mkind = M_VALUE;
-	else if (an_event_type_ok(metric, strlen(metric)))
+	else if (exp_event_type_valid(metric, strlen(metric)))
 		mkind = M_EVENT;
 	else
 		ereport(ERROR,
