@@ -20,6 +20,7 @@ SELECT key, seed, experiments.murmur3_32(key, seed) AS got, expected,
     ('abc',                                          0,          3017643002),  -- 0xB3DD93FA
     ('abcd',                                         2538058380, 4031219239),  -- 0xF0478627
     ('Hello, world!',                                2538058380, 612912314),   -- 0x24884CBA
+    ('ππππππππ',                                     2538058380, 3581961153),  -- 0xD58063C1, UTF-8 bytes
     ('The quick brown fox jumps over the lazy dog',  2538058380, 799549133),   -- 0x2FA826CD
     ('foo',                                          0,          4138058784),  -- mmh3.hash('foo') = -156908512
     ('hello',                                        0,          613153351)    -- mmh3.hash('hello') = 613153351
@@ -59,8 +60,10 @@ SELECT seed, value, version, experiments.hash(seed, value, version) AS got, expe
   ) AS v (seed, value, version, expected)
  ORDER BY version, seed COLLATE "C", value COLLATE "C";
 SELECT experiments.hash('seed', 'a') AS default_version_2;
--- non-ASCII: code points, as the SDKs (U+00E9 is one character, not two bytes)
-SELECT experiments.hash('', 'é', 1) <> experiments.hash('', convert_from('\xc3a9', 'LATIN1'), 1) AS code_points;
+-- non-ASCII: FNV-1a over code points, as GrowthBook's JavaScript (UTF-16
+-- units) and Python SDKs feed it: 'é' is one character U+00E9 (0.94; a
+-- byte-wise port would give 0.217 for its two UTF-8 bytes)
+SELECT experiments.hash('', 'é', 1) AS e_acute, experiments.hash('x', '漢字', 2) AS kanji;
 
 --------------------------------------------------------------------------
 -- bucketing over 100 000 users: 50/50, 34/33/33, 10/90 (mmh3, the default)
