@@ -10,8 +10,8 @@
  * so that the plan, generic after a few calls, never builds a hash table of
  * the variants for a one-row lookup.
  *
- * A first assignment chooses the variant in C from the definition the
- * lookup read, then one statement locks the experiment FOR KEY SHARE,
+ * A first assignment reads the definition (one statement), chooses the
+ * variant in C, then one statement locks the experiment FOR KEY SHARE,
  * re-checks its newest status (so a concurrent pause_experiment waits for
  * it, and one that committed first is seen), and writes the assignment, its
  * counter stripe and an outbox row.  The insert is ON CONFLICT DO NOTHING
@@ -42,57 +42,52 @@
 #define EXP_MAX_BULK 1000
 
 /*
- * Columns: 1 status, 2 assignment id, 3 variant id, 4 variant key, 5 variant
- * name, 6 enrolled_at, 7 assigned_at, 8 id of the variant keyed $3; then,
- * only when the user has no assignment yet, the experiment's definition as
- * in DEFINITION_COLUMNS from column 9 on (the CASEs keep a returning user's
- * lookup from evaluating them).
+ * A returning user's lookup.  Columns: 1 status, 2 assignment id, 3 variant
+ * id, 4 variant key, 5 variant name, 6 enrolled_at, 7 assigned_at (2..7 NULL
+ * without an assignment).  The variant is a LATERAL lookup by primary key:
+ * the plan, generic after a few calls, stays three small scans and never
+ * builds a hash table for a one-row lookup.
  */
 static const StmtDef lookup_assignment = {
 	"experiments.assign.lookup",
-	"SELECT e.status, a.id, a.variant_id,"
-	"       (SELECT v.key FROM experiments.variants v WHERE v.id = a.variant_id),"
-	"       (SELECT v.name FROM experiments.variants v WHERE v.id = a.variant_id),"
-	"       a.enrolled_at, a.assigned_at,"
-	"       CASE WHEN $3 IS NOT NULL THEN"
-	"         (SELECT v2.id FROM experiments.variants v2"
-	"           WHERE v2.experiment_id = e.id AND v2.key = $3) END,"
-	"       e.id, e.status, e.version, e.seed,"
-	"       CASE WHEN a.id IS NULL THEN e.traffic_allocation::float8 END,"
-	"       CASE WHEN a.id IS NULL THEN"
-	"         COALESCE(e.config OPERATOR(pg_catalog.->>) 'bucketing', 'mmh3') END,"
-	"       CASE WHEN a.id IS NULL THEN ARRAY(SELECT v.id FROM experiments.variants v"
-	"              WHERE v.experiment_id = e.id ORDER BY v.id) END,"
-	"       CASE WHEN a.id IS NULL THEN ARRAY(SELECT v.key FROM experiments.variants v"
-	"              WHERE v.experiment_id = e.id ORDER BY v.id) END,"
-	"       CASE WHEN a.id IS NULL THEN ARRAY(SELECT v.name FROM experiments.variants v"
-	"              WHERE v.experiment_id = e.id ORDER BY v.id) END,"
-	"       CASE WHEN a.id IS NULL THEN ARRAY(SELECT v.allocation_pct FROM experiments.variants v"
-	"              WHERE v.experiment_id = e.id ORDER BY v.id) END"
+	"SELECT e.status, a.id, a.variant_id, v.key, v.name, a.enrolled_at, a.assigned_at"
 	"  FROM experiments.experiments e"
 	"  LEFT JOIN experiments.assignments a"
 	"         ON a.experiment_id = e.id AND a.user_id = $2"
+	"  LEFT JOIN LATERAL (SELECT v.key, v.name FROM experiments.variants v"
+	"                      WHERE v.id = a.variant_id) v ON true"
 	" WHERE e.id = $1",
-	3, {INT8OID, TEXTOID, TEXTOID}
+	2, {INT8OID, TEXTOID}
+};
+
+static const StmtDef variant_by_key = {
+	"experiments.assign.variant_by_key",
+	"SELECT id FROM experiments.variants WHERE experiment_id = $1 AND key = $2",
+	2, {INT8OID, TEXTOID}
 };
 
 /*
- * The experiment's definition, locked against status changes.  Columns:
- * 1 id, 2 status, 3 version, 4 seed, 5 coverage, 6 bucketing, 7 variant ids,
- * 8 keys, 9 names, 10 allocation percentages (variants in id order).
+ * An experiment's definition.  Columns: 1 id, 2 status, 3 version, 4 seed,
+ * 5 coverage, 6 bucketing, 7 variant ids, 8 keys, 9 names, 10 allocation
+ * percentages (variants in id order, one aggregate over them).
  */
 #define DEFINITION_COLUMNS \
 	"SELECT e.id, e.status, e.version, e.seed, e.traffic_allocation::float8," \
 	"       COALESCE(e.config OPERATOR(pg_catalog.->>) 'bucketing', 'mmh3')," \
-	"       ARRAY(SELECT v.id FROM experiments.variants v" \
-	"              WHERE v.experiment_id = e.id ORDER BY v.id)," \
-	"       ARRAY(SELECT v.key FROM experiments.variants v" \
-	"              WHERE v.experiment_id = e.id ORDER BY v.id)," \
-	"       ARRAY(SELECT v.name FROM experiments.variants v" \
-	"              WHERE v.experiment_id = e.id ORDER BY v.id)," \
-	"       ARRAY(SELECT v.allocation_pct FROM experiments.variants v" \
-	"              WHERE v.experiment_id = e.id ORDER BY v.id)" \
-	"  FROM experiments.experiments e"
+	"       COALESCE(d.ids, '{}'), COALESCE(d.keys, '{}'), COALESCE(d.names, '{}')," \
+	"       COALESCE(d.pcts, '{}')" \
+	"  FROM experiments.experiments e," \
+	"       LATERAL (SELECT pg_catalog.array_agg(v.id ORDER BY v.id) AS ids," \
+	"                       pg_catalog.array_agg(v.key ORDER BY v.id) AS keys," \
+	"                       pg_catalog.array_agg(v.name ORDER BY v.id) AS names," \
+	"                       pg_catalog.array_agg(v.allocation_pct ORDER BY v.id) AS pcts" \
+	"                  FROM experiments.variants v WHERE v.experiment_id = e.id) d"
+
+static const StmtDef definition = {
+	"experiments.assign.definition",
+	DEFINITION_COLUMNS " WHERE e.id = $1",
+	1, {INT8OID}
+};
 
 static const StmtDef lock_active_definitions = {
 	"experiments.bulk.definitions",
@@ -339,11 +334,7 @@ experiments_get_or_create_assignment(PG_FUNCTION_ARGS)
 	{
 		args[0] = Int64GetDatum(experiment_id);
 		args[1] = values[2];
-		if (forced_key)
-			args[2] = CStringGetTextDatum(forced_key);
-		else
-			nulls[2] = 'n';
-		if (stmt_run(&lookup_assignment, NULL, args, nulls, false, 0, SPI_OK_SELECT) == 0)
+		if (stmt_run(&lookup_assignment, NULL, args, NULL, false, 0, SPI_OK_SELECT) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_NO_DATA_FOUND),
 					 errmsg("experiment " INT64_FORMAT " not found", experiment_id)));
@@ -352,19 +343,25 @@ experiments_get_or_create_assignment(PG_FUNCTION_ARGS)
 		status = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
 		if (strcmp(status, "active") != 0)
 			raise_not_active(experiment_id, status);
-		if (forced_key)
-		{
-			(void) SPI_getbinval(tup, desc, 8, &isnull);
-			if (isnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_NO_DATA_FOUND),
-						 errmsg("variant \"%s\" not found for experiment " INT64_FORMAT,
-								forced_key, experiment_id)));
-		}
-
 		values[0] = SPI_getbinval(tup, desc, 2, &isnull);
 		if (!isnull)
 		{
+			if (forced_key)
+			{
+				/* the stored variant wins, but the key must exist */
+				Datum		kargs[2];
+				SPITupleTable *found = SPI_tuptable;
+
+				kargs[0] = Int64GetDatum(experiment_id);
+				kargs[1] = CStringGetTextDatum(forced_key);
+				if (stmt_run(&variant_by_key, NULL, kargs, NULL, false, 0, SPI_OK_SELECT) == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_NO_DATA_FOUND),
+							 errmsg("variant \"%s\" not found for experiment " INT64_FORMAT,
+									forced_key, experiment_id)));
+				tup = found->vals[0];
+				desc = found->tupdesc;
+			}
 			/* an existing assignment: its stored variant wins */
 			values[3] = SPI_getbinval(tup, desc, 3, &isnull);
 			values[4] = SPI_getbinval(tup, desc, 4, &isnull);
@@ -398,12 +395,16 @@ experiments_get_or_create_assignment(PG_FUNCTION_ARGS)
 							user_id, experiment_id),
 					 errhint("Try again.")));
 
-		/* a first assignment, chosen from the definition the lookup read */
+		/* a first assignment */
 		{
 			Definition	d;
 			int			chosen;
 
-			read_definition(tup, desc, 9, &d);
+			if (stmt_run(&definition, NULL, args, NULL, false, 0, SPI_OK_SELECT) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_NO_DATA_FOUND),
+						 errmsg("experiment " INT64_FORMAT " not found", experiment_id)));
+			read_definition(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &d);
 			if (d.nvariants == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
