@@ -31,7 +31,7 @@ SYSTEM_PYTHON=/usr/bin/python3
 REQUIRED_PACKAGES=(
     postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
     libtap-parser-sourcehandler-pgtap-perl libipc-run-perl postgresql-15-cron
-    postgresql-15-wal2json
+    postgresql-15-wal2json libdigest-murmurhash3-pureperl-perl
     python3 python3-psycopg python3-psycopg2 python3-asyncpg python3-sqlalchemy
     python3-pytest nodejs npm gnuplot-nox make gcc
 )

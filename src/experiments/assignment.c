@@ -6,12 +6,15 @@
  *
  * The hot path is a returning user: one statement reads the experiment's
  * status and the user's assignment with its variant, and nothing is locked
- * or written.
+ * or written.  Its variant is read by scalar subqueries on the primary key,
+ * so that the plan, generic after a few calls, never builds a hash table of
+ * the variants for a one-row lookup.
  *
- * A first assignment reads the experiment FOR KEY SHARE (so a concurrent
- * pause_experiment waits for it, and one that committed first is seen),
- * chooses the variant in C, and writes the assignment, its counter stripe
- * and an outbox row in one statement.  The insert is ON CONFLICT DO NOTHING
+ * A first assignment reads the definition (one statement), chooses the
+ * variant in C, then one statement locks the experiment FOR KEY SHARE,
+ * re-checks its newest status (so a concurrent pause_experiment waits for
+ * it, and one that committed first is seen), and writes the assignment, its
+ * counter stripe and an outbox row.  The insert is ON CONFLICT DO NOTHING
  * on (experiment_id, user_id): of two concurrent first calls for one user,
  * the second waits for the first, inserts nothing, and then reads and
  * returns the row the first one made, so both agree.
@@ -39,43 +42,50 @@
 #define EXP_MAX_BULK 1000
 
 /*
- * Columns: 1 status, 2 assignment id, 3 variant id, 4 variant key, 5 variant
- * name, 6 enrolled_at, 7 assigned_at, 8 id of the variant keyed $3.
+ * A returning user's lookup.  Columns: 1 status, 2 assignment id, 3 variant
+ * id, 4 variant key, 5 variant name, 6 enrolled_at, 7 assigned_at (2..7 NULL
+ * without an assignment).  The variant is a LATERAL lookup by primary key:
+ * the plan, generic after a few calls, stays three small scans and never
+ * builds a hash table for a one-row lookup.
  */
 static const StmtDef lookup_assignment = {
 	"experiments.assign.lookup",
-	"SELECT e.status, a.id, a.variant_id, v.key, v.name, a.enrolled_at, a.assigned_at,"
-	"       (SELECT v2.id FROM experiments.variants v2"
-	"         WHERE v2.experiment_id = e.id AND v2.key = $3)"
+	"SELECT e.status, a.id, a.variant_id, v.key, v.name, a.enrolled_at, a.assigned_at"
 	"  FROM experiments.experiments e"
 	"  LEFT JOIN experiments.assignments a"
 	"         ON a.experiment_id = e.id AND a.user_id = $2"
-	"  LEFT JOIN experiments.variants v ON v.id = a.variant_id"
+	"  LEFT JOIN LATERAL (SELECT v.key, v.name FROM experiments.variants v"
+	"                      WHERE v.id = a.variant_id) v ON true"
 	" WHERE e.id = $1",
-	3, {INT8OID, TEXTOID, TEXTOID}
+	2, {INT8OID, TEXTOID}
+};
+
+static const StmtDef variant_by_key = {
+	"experiments.assign.variant_by_key",
+	"SELECT id FROM experiments.variants WHERE experiment_id = $1 AND key = $2",
+	2, {INT8OID, TEXTOID}
 };
 
 /*
- * The experiment's definition, locked against status changes.  Columns:
- * 1 id, 2 status, 3 version, 4 seed, 5 coverage, 6 bucketing, 7 variant ids,
- * 8 keys, 9 names, 10 allocation percentages (variants in id order).
+ * An experiment's definition.  Columns: 1 id, 2 status, 3 version, 4 seed,
+ * 5 coverage, 6 bucketing, 7 variant ids, 8 keys, 9 names, 10 allocation
+ * percentages (variants in id order, one aggregate over them).
  */
 #define DEFINITION_COLUMNS \
 	"SELECT e.id, e.status, e.version, e.seed, e.traffic_allocation::float8," \
 	"       COALESCE(e.config OPERATOR(pg_catalog.->>) 'bucketing', 'mmh3')," \
-	"       ARRAY(SELECT v.id FROM experiments.variants v" \
-	"              WHERE v.experiment_id = e.id ORDER BY v.id)," \
-	"       ARRAY(SELECT v.key FROM experiments.variants v" \
-	"              WHERE v.experiment_id = e.id ORDER BY v.id)," \
-	"       ARRAY(SELECT v.name FROM experiments.variants v" \
-	"              WHERE v.experiment_id = e.id ORDER BY v.id)," \
-	"       ARRAY(SELECT v.allocation_pct FROM experiments.variants v" \
-	"              WHERE v.experiment_id = e.id ORDER BY v.id)" \
-	"  FROM experiments.experiments e"
+	"       COALESCE(d.ids, '{}'), COALESCE(d.keys, '{}'), COALESCE(d.names, '{}')," \
+	"       COALESCE(d.pcts, '{}')" \
+	"  FROM experiments.experiments e," \
+	"       LATERAL (SELECT pg_catalog.array_agg(v.id ORDER BY v.id) AS ids," \
+	"                       pg_catalog.array_agg(v.key ORDER BY v.id) AS keys," \
+	"                       pg_catalog.array_agg(v.name ORDER BY v.id) AS names," \
+	"                       pg_catalog.array_agg(v.allocation_pct ORDER BY v.id) AS pcts" \
+	"                  FROM experiments.variants v WHERE v.experiment_id = e.id) d"
 
-static const StmtDef lock_definition = {
+static const StmtDef definition = {
 	"experiments.assign.definition",
-	DEFINITION_COLUMNS " WHERE e.id = $1 FOR KEY SHARE OF e",
+	DEFINITION_COLUMNS " WHERE e.id = $1",
 	1, {INT8OID}
 };
 
@@ -86,29 +96,40 @@ static const StmtDef lock_active_definitions = {
 	1, {INT8ARRAYOID}
 };
 
-/* $1 experiment, $2 user, $3 variant, $4 version, $5 source, $6 enrol, $7 slot, $8 key. */
+/*
+ * $1 experiment, $2 user, $3 variant, $4 source, $5 enrol, $6 slot, $7 key.
+ * The experiment row is locked FOR KEY SHARE and its newest status decides
+ * (a pause that committed since the lookup is seen here).  Columns: 1 status,
+ * 2 assignment id, 3 enrolled_at, 4 assigned_at; no row when the experiment
+ * is gone; a NULL id when it is not active or the user was assigned
+ * concurrently (ON CONFLICT DO NOTHING).
+ */
 static const StmtDef insert_assignment = {
 	"experiments.assign.insert",
-	"WITH ins AS ("
+	"WITH e AS ("
+	"  SELECT id, status, version FROM experiments.experiments"
+	"   WHERE id = $1 FOR KEY SHARE),"
+	" ins AS ("
 	"  INSERT INTO experiments.assignments"
 	"    (experiment_id, user_id, variant_id, version, source, enrolled_at)"
-	"  VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN pg_catalog.now() END)"
+	"  SELECT e.id, $2, $3, e.version, $4, CASE WHEN $5 THEN pg_catalog.now() END"
+	"    FROM e WHERE e.status = 'active'"
 	"  ON CONFLICT (experiment_id, user_id) DO NOTHING"
 	"  RETURNING id, enrolled_at, assigned_at),"
 	" cnt AS ("
 	"  INSERT INTO experiments.variant_counters AS c (variant_id, slot, allocations)"
-	"  SELECT $3, $7, 1 FROM ins"
+	"  SELECT $3, $6, 1 FROM ins"
 	"  ON CONFLICT (variant_id, slot) DO UPDATE SET allocations = c.allocations + 1),"
 	" o AS ("
 	"  INSERT INTO experiments.outbox_events"
 	"    (aggregate_type, aggregate_id, event_type, payload)"
 	"  SELECT 'assignment', ins.id::text, 'assignment_created',"
 	"         pg_catalog.jsonb_build_object('assignment_id', ins.id, 'experiment_id', $1,"
-	"                                       'user_id', $2, 'variant_key', $8,"
-	"                                       'enrolled', $6)"
+	"                                       'user_id', $2, 'variant_key', $7,"
+	"                                       'enrolled', $5)"
 	"    FROM ins)"
-	" SELECT id, enrolled_at, assigned_at FROM ins",
-	8, {INT8OID, TEXTOID, INT8OID, INT4OID, TEXTOID, BOOLOID, INT2OID, TEXTOID}
+	" SELECT e.status, ins.id, ins.enrolled_at, ins.assigned_at FROM e LEFT JOIN ins ON true",
+	7, {INT8OID, TEXTOID, INT8OID, TEXTOID, BOOLOID, INT2OID, TEXTOID}
 };
 
 /* $1 assignment, $2 experiment, $3 user, $4 variant key. */
@@ -208,7 +229,7 @@ array_elems(HeapTuple tup, TupleDesc desc, int col, Oid elemtype, int *n)
 }
 
 static void
-read_definition(HeapTuple tup, TupleDesc desc, Definition *d)
+read_definition(HeapTuple tup, TupleDesc desc, int base, Definition *d)
 {
 	bool		isnull;
 	Datum	   *pcts;
@@ -216,22 +237,22 @@ read_definition(HeapTuple tup, TupleDesc desc, Definition *d)
 	int			i;
 	char	   *mode;
 
-	d->id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-	d->status = TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull));
-	d->version = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
-	d->seed = TextDatumGetCString(SPI_getbinval(tup, desc, 4, &isnull));
-	d->coverage = DatumGetFloat8(SPI_getbinval(tup, desc, 5, &isnull));
-	mode = TextDatumGetCString(SPI_getbinval(tup, desc, 6, &isnull));
+	d->id = DatumGetInt64(SPI_getbinval(tup, desc, base + 0, &isnull));
+	d->status = TextDatumGetCString(SPI_getbinval(tup, desc, base + 1, &isnull));
+	d->version = DatumGetInt32(SPI_getbinval(tup, desc, base + 2, &isnull));
+	d->seed = TextDatumGetCString(SPI_getbinval(tup, desc, base + 3, &isnull));
+	d->coverage = DatumGetFloat8(SPI_getbinval(tup, desc, base + 4, &isnull));
+	mode = TextDatumGetCString(SPI_getbinval(tup, desc, base + 5, &isnull));
 	if (!exp_bucketing_mode(mode, &d->mode))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("experiment " INT64_FORMAT " has an unknown bucketing mode \"%s\"",
 						d->id, mode),
 				 errhint("config->>'bucketing' must be \"mmh3\" or \"growthbook\".")));
-	d->variant_ids = array_elems(tup, desc, 7, INT8OID, &d->nvariants);
-	d->keys = array_elems(tup, desc, 8, TEXTOID, &n);
-	d->names = array_elems(tup, desc, 9, TEXTOID, &n);
-	pcts = array_elems(tup, desc, 10, INT4OID, &n);
+	d->variant_ids = array_elems(tup, desc, base + 6, INT8OID, &d->nvariants);
+	d->keys = array_elems(tup, desc, base + 7, TEXTOID, &n);
+	d->names = array_elems(tup, desc, base + 8, TEXTOID, &n);
+	pcts = array_elems(tup, desc, base + 9, INT4OID, &n);
 	d->pcts = palloc(sizeof(int32) * (n + 1));
 	for (i = 0; i < n; i++)
 		d->pcts[i] = DatumGetInt32(pcts[i]);
@@ -313,11 +334,7 @@ experiments_get_or_create_assignment(PG_FUNCTION_ARGS)
 	{
 		args[0] = Int64GetDatum(experiment_id);
 		args[1] = values[2];
-		if (forced_key)
-			args[2] = CStringGetTextDatum(forced_key);
-		else
-			nulls[2] = 'n';
-		if (stmt_run(&lookup_assignment, NULL, args, nulls, false, 0, SPI_OK_SELECT) == 0)
+		if (stmt_run(&lookup_assignment, NULL, args, NULL, false, 0, SPI_OK_SELECT) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_NO_DATA_FOUND),
 					 errmsg("experiment " INT64_FORMAT " not found", experiment_id)));
@@ -326,19 +343,25 @@ experiments_get_or_create_assignment(PG_FUNCTION_ARGS)
 		status = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
 		if (strcmp(status, "active") != 0)
 			raise_not_active(experiment_id, status);
-		if (forced_key)
-		{
-			(void) SPI_getbinval(tup, desc, 8, &isnull);
-			if (isnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_NO_DATA_FOUND),
-						 errmsg("variant \"%s\" not found for experiment " INT64_FORMAT,
-								forced_key, experiment_id)));
-		}
-
 		values[0] = SPI_getbinval(tup, desc, 2, &isnull);
 		if (!isnull)
 		{
+			if (forced_key)
+			{
+				/* the stored variant wins, but the key must exist */
+				Datum		kargs[2];
+				SPITupleTable *found = SPI_tuptable;
+
+				kargs[0] = Int64GetDatum(experiment_id);
+				kargs[1] = CStringGetTextDatum(forced_key);
+				if (stmt_run(&variant_by_key, NULL, kargs, NULL, false, 0, SPI_OK_SELECT) == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_NO_DATA_FOUND),
+							 errmsg("variant \"%s\" not found for experiment " INT64_FORMAT,
+									forced_key, experiment_id)));
+				tup = found->vals[0];
+				desc = found->tupdesc;
+			}
 			/* an existing assignment: its stored variant wins */
 			values[3] = SPI_getbinval(tup, desc, 3, &isnull);
 			values[4] = SPI_getbinval(tup, desc, 4, &isnull);
@@ -377,13 +400,11 @@ experiments_get_or_create_assignment(PG_FUNCTION_ARGS)
 			Definition	d;
 			int			chosen;
 
-			if (stmt_run(&lock_definition, NULL, args, NULL, false, 0, SPI_OK_SELECT) == 0)
+			if (stmt_run(&definition, NULL, args, NULL, false, 0, SPI_OK_SELECT) == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_NO_DATA_FOUND),
 						 errmsg("experiment " INT64_FORMAT " not found", experiment_id)));
-			read_definition(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, &d);
-			if (strcmp(d.status, "active") != 0)
-				raise_not_active(experiment_id, d.status);	/* paused meanwhile */
+			read_definition(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &d);
 			if (d.nvariants == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -399,24 +420,30 @@ experiments_get_or_create_assignment(PG_FUNCTION_ARGS)
 			args[0] = Int64GetDatum(experiment_id);
 			args[1] = values[2];
 			args[2] = d.variant_ids[chosen];
-			args[3] = Int32GetDatum(d.version);
-			args[4] = CStringGetTextDatum(forced_key ? "override" : "hash");
-			args[5] = BoolGetDatum(enroll);
-			args[6] = Int16GetDatum(exp_counter_slot());
-			args[7] = d.keys[chosen];
+			args[3] = CStringGetTextDatum(forced_key ? "override" : "hash");
+			args[4] = BoolGetDatum(enroll);
+			args[5] = Int16GetDatum(exp_counter_slot());
+			args[6] = d.keys[chosen];
 			memset(nulls, ' ', sizeof(nulls));
 			if (stmt_run(&insert_assignment, NULL, args, nulls, false, 0,
 						 SPI_OK_SELECT) == 0)
-				continue;		/* a concurrent call made it: read that one */
-
+				ereport(ERROR,
+						(errcode(ERRCODE_NO_DATA_FOUND),
+						 errmsg("experiment " INT64_FORMAT " not found", experiment_id)));
 			tup = SPI_tuptable->vals[0];
 			desc = SPI_tuptable->tupdesc;
-			values[0] = SPI_getbinval(tup, desc, 1, &isnull);
+			status = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
+			if (strcmp(status, "active") != 0)
+				raise_not_active(experiment_id, status);	/* paused meanwhile */
+			values[0] = SPI_getbinval(tup, desc, 2, &isnull);
+			if (isnull)
+				continue;		/* a concurrent call made it: read that one */
+
 			values[3] = d.variant_ids[chosen];
 			values[4] = d.keys[chosen];
 			values[5] = d.names[chosen];
-			values[6] = SPI_getbinval(tup, desc, 2, &rnulls[6]);
-			values[7] = SPI_getbinval(tup, desc, 3, &isnull);
+			values[6] = SPI_getbinval(tup, desc, 3, &rnulls[6]);
+			values[7] = SPI_getbinval(tup, desc, 4, &isnull);
 			is_new = true;
 			exp_notify_outbox();
 			break;
@@ -561,7 +588,7 @@ experiments_get_bulk_assignments(PG_FUNCTION_ARGS)
 				Definition	d;
 				int			chosen;
 
-				read_definition(defs->vals[k], defs->tupdesc, &d);
+				read_definition(defs->vals[k], defs->tupdesc, 1, &d);
 				if (d.nvariants == 0)
 					continue;
 				chosen = choose(&d, user_id, NULL);

@@ -106,7 +106,17 @@ experiments_capture_lead(PG_FUNCTION_ARGS)
 	Jsonb	   *attributes;
 
 	email = arg_text_bounded(fcinfo, 0, "p_email", EXP_MAX_TEXT);
-	email = str_tolower(email, strlen(email), DEFAULT_COLLATION_OID);
+	{
+		/* surrounding blanks are dropped; the address is compared lower-cased */
+		char	   *end = email + strlen(email);
+
+		while (*email == ' ' || *email == '\t' || *email == '\n' || *email == '\r')
+			email++;
+		while (end > email && (end[-1] == ' ' || end[-1] == '\t' ||
+							   end[-1] == '\n' || end[-1] == '\r'))
+			end--;
+		email = str_tolower(email, end - email, DEFAULT_COLLATION_OID);
+	}
 	if (!email_ok(email))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
