@@ -20,6 +20,9 @@
  *	  e-mail found before, and
  *	- counts inserted and updated rows (xmax = 0 marks a fresh insert).
  *
+ * New rows get created_at = clock_timestamp(), so the enrichment readers'
+ * "oldest first" follows the order rows were written, inside a batch too.
+ *
  * Concurrent batches with overlapping place_ids under READ COMMITTED: the
  * second inserter of a place_id waits for the first to commit and then
  * updates its row; no unique violation, no duplicate.  place_id is unique
@@ -65,7 +68,7 @@ static const StmtDef upsert_businesses = {
 	"          country, latitude, longitude, phone, website, email, email_source,"
 	"          needs_enrichment, enrichment_status, category, categories, description,"
 	"          rating, reviews_count, price_level, hours, facebook_url, instagram_url,"
-	"          twitter_url, linkedin_url, raw_data)"
+	"          twitter_url, linkedin_url, raw_data, created_at)"
 	"  SELECT $1, $2, v ->> 'place_id', v ->> 'name', v ->> 'address', v ->> 'city',"
 	"         v ->> 'state', v ->> 'postal_code', COALESCE(v ->> 'country', 'USA'),"
 	"         (v ->> 'latitude')::numeric, (v ->> 'longitude')::numeric,"
@@ -80,7 +83,7 @@ static const StmtDef upsert_businesses = {
 	"         v ->> 'description', (v ->> 'rating')::numeric,"
 	"         (v ->> 'reviews_count')::integer, v ->> 'price_level', v -> 'hours',"
 	"         v ->> 'facebook_url', v ->> 'instagram_url', v ->> 'twitter_url',"
-	"         v ->> 'linkedin_url', v"
+	"         v ->> 'linkedin_url', v, pg_catalog.clock_timestamp()"
 	"    FROM src, c"
 	"   ORDER BY v ->> 'place_id'"
 	"  ON CONFLICT (place_id) DO UPDATE"
