@@ -255,10 +255,11 @@ SELECT experiments.update_enrichment_batch('linkedin', '[]');
 --------------------------------------------------------------------------
 -- update_email_verification
 --------------------------------------------------------------------------
-SELECT experiments.update_email_verification(:'p4', 'Ortho@One.example',
+SELECT r - 'business_id' AS result, r ->> 'business_id' = :'p4' AS same_business
+  FROM experiments.update_email_verification(:'p4', 'Ortho@One.example',
     '{"status": "deliverable", "score": 97.5, "is_safe": true, "is_disposable": false,
       "is_role_based": false, "is_free_email": false, "domain": "one.example",
-      "provider": "mx.one.example", "reason": "accepted_email", "raw_response": {"id": 1}}');
+      "provider": "mx.one.example", "reason": "accepted_email", "raw_response": {"id": 1}}') r;
 SELECT place_id, email_verified, bouncer_status, bouncer_score, bouncer_reason, is_safe,
        bouncer_verified_at IS NOT NULL AS verified_at
   FROM experiments.gmaps_businesses WHERE place_id = 'p4';
@@ -267,7 +268,8 @@ SELECT email_verified, bouncer_status, bouncer_score, bouncer_raw_response
 SELECT email, status, score, is_safe, domain, facebook_enrichment_id IS NOT NULL AS linked
   FROM experiments.gmaps_email_verifications;
 -- an address of the LinkedIn row only: the business keeps its own fields
-SELECT experiments.update_email_verification(:'p1', 'dr@smile.example', '{"status": "risky", "is_safe": false}');
+SELECT r - 'business_id' AS result
+  FROM experiments.update_email_verification(:'p1', 'dr@smile.example', '{"status": "risky", "is_safe": false}') r;
 SELECT email_verified, bouncer_status FROM experiments.gmaps_businesses WHERE place_id = 'p1';
 SELECT bouncer_status, email_status, is_safe FROM experiments.gmaps_linkedin_enrichments
  WHERE business_id = :'p1';
