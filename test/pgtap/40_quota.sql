@@ -24,8 +24,9 @@ SELECT fk_ok('experiments', 'recordings', 'user_id', 'experiments', 'users', 'id
 SELECT fk_ok('experiments', 'segments', 'recording_id', 'experiments', 'recordings', 'id');
 SELECT set_eq($$ SELECT c::regclass::text FROM pg_extension e, unnest(e.extconfig) c
                   WHERE e.extname = 'experiments'
-                    AND c::regclass::text LIKE 'experiments.%'
-                    AND c::regclass::text <> 'experiments.api_routines' $$,
+                    AND c::regclass::text IN ('experiments.users', 'experiments.user_profiles',
+                                              'experiments.plans', 'experiments.user_subscriptions',
+                                              'experiments.recordings', 'experiments.segments') $$,
               ARRAY['experiments.users', 'experiments.user_profiles', 'experiments.plans',
                     'experiments.user_subscriptions', 'experiments.recordings',
                     'experiments.segments'],
