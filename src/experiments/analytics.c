@@ -84,6 +84,23 @@ an_run(AnStmt *st, Datum *values, const char *nulls)
 	return SPI_processed;
 }
 
+/*
+ * an_rows: the whole body of an analytics function that returns one
+ * statement's rows as they are (arguments already checked).
+ */
+static Datum
+an_rows(FunctionCallInfo fcinfo, AnStmt *st, Datum *values)
+{
+	ApiGuard	guard;
+
+	srf_begin(fcinfo);
+	api_spi_begin(fcinfo, &guard);
+	an_run(st, values, NULL);
+	srf_put_spi_rows(fcinfo);
+	api_spi_end(&guard);
+	return (Datum) 0;
+}
+
 static int64
 an_int64(HeapTuple tup, int col)
 {
@@ -245,19 +262,13 @@ PG_FUNCTION_INFO_V1(experiments_get_daily_metrics);
 Datum
 experiments_get_daily_metrics(PG_FUNCTION_ARGS)
 {
-	ApiGuard	guard;
 	Datum		args[2];
 
 	arg_not_null(fcinfo, 0, "p_experiment_id");
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = Int32GetDatum(arg_int32_in(fcinfo, 1, "p_days", 0, 36500));
 
-	srf_begin(fcinfo);
-	api_spi_begin(fcinfo, &guard);
-	an_run(&daily_stmt, args, NULL);
-	srf_put_spi_rows(fcinfo);
-	api_spi_end(&guard);
-	return (Datum) 0;
+	return an_rows(fcinfo, &daily_stmt, args);
 }
 
 /* ------------------------------------------------------------------------
@@ -486,17 +497,11 @@ PG_FUNCTION_INFO_V1(experiments_get_experiment_stats);
 Datum
 experiments_get_experiment_stats(PG_FUNCTION_ARGS)
 {
-	ApiGuard	guard;
 	Datum		args[1];
 
 	arg_not_null(fcinfo, 0, "p_experiment_id");
 	args[0] = PG_GETARG_DATUM(0);
-	srf_begin(fcinfo);
-	api_spi_begin(fcinfo, &guard);
-	an_run(&exp_stats_stmt, args, NULL);
-	srf_put_spi_rows(fcinfo);
-	api_spi_end(&guard);
-	return (Datum) 0;
+	return an_rows(fcinfo, &exp_stats_stmt, args);
 }
 
 /* ------------------------------------------------------------------------
@@ -517,17 +522,11 @@ PG_FUNCTION_INFO_V1(experiments_get_variant_stats);
 Datum
 experiments_get_variant_stats(PG_FUNCTION_ARGS)
 {
-	ApiGuard	guard;
 	Datum		args[1];
 
 	arg_not_null(fcinfo, 0, "p_experiment_id");
 	args[0] = PG_GETARG_DATUM(0);
-	srf_begin(fcinfo);
-	api_spi_begin(fcinfo, &guard);
-	an_run(&variant_stats_stmt, args, NULL);
-	srf_put_spi_rows(fcinfo);
-	api_spi_end(&guard);
-	return (Datum) 0;
+	return an_rows(fcinfo, &variant_stats_stmt, args);
 }
 
 /* ------------------------------------------------------------------------
@@ -551,18 +550,12 @@ PG_FUNCTION_INFO_V1(experiments_get_conversion_timeline);
 Datum
 experiments_get_conversion_timeline(PG_FUNCTION_ARGS)
 {
-	ApiGuard	guard;
 	Datum		args[2];
 
 	arg_not_null(fcinfo, 0, "p_experiment_id");
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = Int32GetDatum(arg_int32_in(fcinfo, 1, "p_hours", 1, 876000));
-	srf_begin(fcinfo);
-	api_spi_begin(fcinfo, &guard);
-	an_run(&timeline_stmt, args, NULL);
-	srf_put_spi_rows(fcinfo);
-	api_spi_end(&guard);
-	return (Datum) 0;
+	return an_rows(fcinfo, &timeline_stmt, args);
 }
 
 /* ------------------------------------------------------------------------
