@@ -140,8 +140,13 @@ COMMENT ON TABLE experiments.assignments IS
 
 -- No foreign keys on events: it is the largest table and the hottest insert,
 -- and the routines only ever write events for an existing assignment.
+-- Partitioned by UTC day of created_at (events_pYYYYMMDD, created ahead in
+-- bulk by ensure_event_partitions and cleanup_old_events, never per insert)
+-- plus events_default, which takes the rows of any day without a partition,
+-- so that no insert fails.  Retention drops whole days (cleanup_old_events).
+-- The key must contain the partition key: (id, created_at).
 CREATE TABLE experiments.events (
-    id            bigserial   PRIMARY KEY,
+    id            bigserial   NOT NULL,
     experiment_id bigint      NOT NULL,
     user_id       text        NOT NULL,
     assignment_id bigint,
@@ -151,8 +156,10 @@ CREATE TABLE experiments.events (
     value         numeric,
     session_id    text,
     request_id    text,
-    created_at    timestamptz NOT NULL DEFAULT pg_catalog.now()
-);
+    created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT events_pkey PRIMARY KEY (id, created_at)
+) PARTITION BY RANGE (created_at);
+CREATE TABLE experiments.events_default PARTITION OF experiments.events DEFAULT;
 -- Analytics: an experiment's events, by type and time (metrics, funnels, daily).
 CREATE INDEX events_experiment_type_time_idx ON experiments.events
     (experiment_id, event_type, created_at);
@@ -208,6 +215,10 @@ SELECT pg_catalog.pg_extension_config_dump('experiments.variant_counters', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.assignments', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.assignments_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.events', '');
+-- The daily partitions are created after install, so they are not members of
+-- the extension and pg_dump dumps them (table, ATTACH, rows) like any table;
+-- the default partition is a member and must be registered for its rows.
+SELECT pg_catalog.pg_extension_config_dump('experiments.events_default', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.events_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.outbox_events', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.outbox_events_id_seq', '');
