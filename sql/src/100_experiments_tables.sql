@@ -144,7 +144,12 @@ COMMENT ON TABLE experiments.assignments IS
 -- bulk by ensure_event_partitions and cleanup_old_events, never per insert)
 -- plus events_default, which takes the rows of any day without a partition,
 -- so that no insert fails.  Retention drops whole days (cleanup_old_events).
--- The key must contain the partition key: (id, created_at).
+-- The key is (id, created_at) (a partitioned table's keys contain the
+-- partition key), declared on every partition and not on the parent, and so
+-- are the indexes: the parent is a member of the extension, and pg_dump
+-- would dump the indexes of the partitions created later a second time
+-- (their restore would fail with "multiple primary keys").  The partitions
+-- are disjoint in created_at, so a key per partition is a key of the table.
 CREATE TABLE experiments.events (
     id            bigserial   NOT NULL,
     experiment_id bigint      NOT NULL,
@@ -156,15 +161,19 @@ CREATE TABLE experiments.events (
     value         numeric,
     session_id    text,
     request_id    text,
-    created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    CONSTRAINT events_pkey PRIMARY KEY (id, created_at)
+    created_at    timestamptz NOT NULL DEFAULT pg_catalog.now()
 ) PARTITION BY RANGE (created_at);
-CREATE TABLE experiments.events_default PARTITION OF experiments.events DEFAULT;
+-- The model of every daily partition: ensure_event_partitions creates them
+-- LIKE events_default INCLUDING INDEXES.
+CREATE TABLE experiments.events_default PARTITION OF experiments.events (
+    CONSTRAINT events_default_pkey PRIMARY KEY (id, created_at)
+) DEFAULT;
 -- Analytics: an experiment's events, by type and time (metrics, funnels, daily).
-CREATE INDEX events_experiment_type_time_idx ON experiments.events
+CREATE INDEX events_default_experiment_type_time_idx ON experiments.events_default
     (experiment_id, event_type, created_at);
 -- Retention (cleanup_old_events) and time windows over all experiments.
-CREATE INDEX events_created_at_brin ON experiments.events USING brin (created_at);
+CREATE INDEX events_default_created_at_brin ON experiments.events_default
+    USING brin (created_at);
 COMMENT ON TABLE experiments.events IS
     'experiments: events of assigned users; each one also writes an outbox row';
 

@@ -11,9 +11,10 @@
  * created ahead in bulk, by ensure_event_partitions() (called by the operator
  * or a scheduler) and by every cleanup_old_events() (today to 7 days ahead).
  *
- * Creating a day: a standalone table LIKE events is filled with the rows of
- * that day the default partition holds (moved in one statement), then
- * ATTACHed.  ATTACH takes SHARE UPDATE EXCLUSIVE on the parent, so inserts
+ * Creating a day: a standalone table LIKE events_default (with its key and
+ * indexes: they are declared per partition, see 100_experiments_tables.sql)
+ * is filled with the rows of that day the default partition holds (moved in
+ * one statement), then ATTACHed.  ATTACH takes SHARE UPDATE EXCLUSIVE on the parent, so inserts
  * into other days go on; the default partition is locked ACCESS EXCLUSIVE
  * first, so no row of that day can reach it between the move and the attach.
  *
@@ -180,8 +181,9 @@ ensure_partitions(DateADT first, DateADT last)
 		lo = DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(days[i])));
 		hi = DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(days[i] + 1)));
 
-		run_sql(psprintf("CREATE TABLE %s (LIKE %s INCLUDING STORAGE INCLUDING COMPRESSION)",
-						 part, parent), 0, NULL, NULL, SPI_OK_UTILITY);
+		/* the key and indexes are per partition: those of events_default */
+		run_sql(psprintf("CREATE TABLE %s (LIKE %s INCLUDING INDEXES INCLUDING STORAGE"
+						 " INCLUDING COMPRESSION)", part, deflt), 0, NULL, NULL, SPI_OK_UTILITY);
 		run_sql(psprintf("WITH m AS (DELETE FROM ONLY %s"
 						 " WHERE created_at >= $1 AND created_at < $2 RETURNING *)"
 						 " INSERT INTO %s SELECT * FROM m", deflt, part),

@@ -12,11 +12,13 @@ SELECT c.relname::text ~ '^events_p[0-9]{8}$' AS daily,
   FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
  WHERE i.inhparent = 'experiments.events'::regclass;
 
--- the shape: partitioned by range of created_at, key (id, created_at), a default partition
+-- the shape: partitioned by range of created_at, a default partition; the
+-- key (id, created_at) and the indexes are declared per partition
 SELECT c.relkind, pg_get_partkeydef(c.oid) AS partkey,
-       pg_get_constraintdef(k.oid) AS pkey
-  FROM pg_class c JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'p'
- WHERE c.oid = 'experiments.events'::regclass;
+       (SELECT count(*) FROM pg_index x WHERE x.indrelid = c.oid) AS parent_indexes
+  FROM pg_class c WHERE c.oid = 'experiments.events'::regclass;
+SELECT pg_get_indexdef(x.indexrelid) AS default_index
+  FROM pg_index x WHERE x.indrelid = 'experiments.events_default'::regclass ORDER BY 1;
 SELECT pg_get_expr(relpartbound, oid) AS bound FROM pg_class
  WHERE oid = 'experiments.events_default'::regclass;
 -- the default partition is a member of the extension with its rows dumped
@@ -60,10 +62,15 @@ SELECT day, pg_get_expr(c.relpartbound, c.oid) =
   FROM my_parts p JOIN pg_class c ON c.relname = p.name
    AND c.relnamespace = 'experiments'::regnamespace
  WHERE daily AND day < 0 ORDER BY day;
--- the indexes of the parent exist on every new partition
-SELECT count(*) FILTER (WHERE n <> 3) AS partitions_missing_an_index
-  FROM (SELECT p.name, (SELECT count(*) FROM pg_index x
-                         WHERE x.indrelid = ('experiments.' || quote_ident(p.name))::regclass) AS n
+-- every new partition has the key and the indexes of the default partition
+SELECT count(*) FILTER (WHERE n <> 3 OR NOT pk) AS partitions_missing_an_index
+  FROM (SELECT p.name,
+               (SELECT count(*) FROM pg_index x
+                 WHERE x.indrelid = ('experiments.' || quote_ident(p.name))::regclass) AS n,
+               (SELECT pg_get_constraintdef(k.oid) = 'PRIMARY KEY (id, created_at)'
+                  FROM pg_constraint k
+                 WHERE k.conrelid = ('experiments.' || quote_ident(p.name))::regclass
+                   AND k.contype = 'p') AS pk
           FROM my_parts p) s;
 -- defaults: today to 7 days ahead, which exist already
 SELECT experiments.ensure_event_partitions() AS created_default_range;
