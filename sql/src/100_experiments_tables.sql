@@ -140,8 +140,18 @@ COMMENT ON TABLE experiments.assignments IS
 
 -- No foreign keys on events: it is the largest table and the hottest insert,
 -- and the routines only ever write events for an existing assignment.
+-- Partitioned by UTC day of created_at (events_pYYYYMMDD, created ahead in
+-- bulk by ensure_event_partitions and cleanup_old_events, never per insert)
+-- plus events_default, which takes the rows of any day without a partition,
+-- so that no insert fails.  Retention drops whole days (cleanup_old_events).
+-- The key is (id, created_at) (a partitioned table's keys contain the
+-- partition key), declared on every partition and not on the parent, and so
+-- are the indexes: the parent is a member of the extension, and pg_dump
+-- would dump the indexes of the partitions created later a second time
+-- (their restore would fail with "multiple primary keys").  The partitions
+-- are disjoint in created_at, so a key per partition is a key of the table.
 CREATE TABLE experiments.events (
-    id            bigserial   PRIMARY KEY,
+    id            bigserial   NOT NULL,
     experiment_id bigint      NOT NULL,
     user_id       text        NOT NULL,
     assignment_id bigint,
@@ -152,12 +162,18 @@ CREATE TABLE experiments.events (
     session_id    text,
     request_id    text,
     created_at    timestamptz NOT NULL DEFAULT pg_catalog.now()
-);
+) PARTITION BY RANGE (created_at);
+-- The model of every daily partition: ensure_event_partitions creates them
+-- LIKE events_default INCLUDING INDEXES.
+CREATE TABLE experiments.events_default PARTITION OF experiments.events (
+    CONSTRAINT events_default_pkey PRIMARY KEY (id, created_at)
+) DEFAULT;
 -- Analytics: an experiment's events, by type and time (metrics, funnels, daily).
-CREATE INDEX events_experiment_type_time_idx ON experiments.events
+CREATE INDEX events_default_experiment_type_time_idx ON experiments.events_default
     (experiment_id, event_type, created_at);
 -- Retention (cleanup_old_events) and time windows over all experiments.
-CREATE INDEX events_created_at_brin ON experiments.events USING brin (created_at);
+CREATE INDEX events_default_created_at_brin ON experiments.events_default
+    USING brin (created_at);
 COMMENT ON TABLE experiments.events IS
     'experiments: events of assigned users; each one also writes an outbox row';
 
@@ -208,6 +224,10 @@ SELECT pg_catalog.pg_extension_config_dump('experiments.variant_counters', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.assignments', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.assignments_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.events', '');
+-- The daily partitions are created after install, so they are not members of
+-- the extension and pg_dump dumps them (table, ATTACH, rows) like any table;
+-- the default partition is a member and must be registered for its rows.
+SELECT pg_catalog.pg_extension_config_dump('experiments.events_default', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.events_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.outbox_events', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.outbox_events_id_seq', '');

@@ -168,6 +168,14 @@ AS 'MODULE_PATHNAME', 'experiments_cleanup_old_events';
 COMMENT ON FUNCTION experiments.cleanup_old_events(integer) IS
     'experiments retention: events older than the window, outbox rows processed over 7 days ago';
 
+CREATE FUNCTION experiments.ensure_event_partitions(p_from date DEFAULT NULL,
+                                                    p_to   date DEFAULT NULL)
+RETURNS integer
+LANGUAGE C VOLATILE CALLED ON NULL INPUT
+AS 'MODULE_PATHNAME', 'experiments_ensure_event_partitions';
+COMMENT ON FUNCTION experiments.ensure_event_partitions(date, date) IS
+    'experiments retention: create the missing daily partitions of events (default: today to 7 days ahead, UTC)';
+
 CREATE FUNCTION experiments.fold_variant_counters(p_experiment_id bigint DEFAULT NULL)
 RETURNS bigint
 LANGUAGE C VOLATILE CALLED ON NULL INPUT
@@ -239,6 +247,7 @@ INSERT INTO experiments.api_routines (routine, domain, writes) VALUES
     ('experiments.record_batch_events(jsonb)',                                 'experiments', true),
     ('experiments.record_conversion(bigint, text, numeric, jsonb)',            'experiments', true),
     ('experiments.cleanup_old_events(integer)',                                'experiments', true),
+    ('experiments.ensure_event_partitions(date, date)',                        'experiments', true),
     ('experiments.fold_variant_counters(bigint)',                              'experiments', true),
     ('experiments.claim_outbox_events(integer, integer)',                      'experiments', true),
     ('experiments.ack_outbox_events(bigint[])',                                'experiments', true),

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * events.c
- *	  record_event, record_batch_events, record_conversion,
- *	  cleanup_old_events and fold_variant_counters.
+ *	  record_event, record_batch_events, record_conversion and
+ *	  fold_variant_counters (cleanup_old_events is in retention.c).
  *
  * Every event is written with its outbox row ("event_recorded") in the same
  * statement.  A batch is decoded in C once; elements that are malformed are
@@ -140,20 +140,6 @@ static const StmtDef convert_assignment = {
 	"    FROM u, a)"
 	" SELECT u.id IS NOT NULL, a.id, a.key FROM a LEFT JOIN u ON true",
 	5, {INT8OID, TEXTOID, NUMERICOID, JSONBOID, INT2OID}
-};
-
-static const StmtDef cleanup = {
-	"experiments.cleanup",
-	"WITH de AS ("
-	"  DELETE FROM experiments.events"
-	"   WHERE created_at < pg_catalog.now() - pg_catalog.make_interval(days => $1)"
-	"  RETURNING 1),"
-	" dob AS ("
-	"  DELETE FROM experiments.outbox_events"
-	"   WHERE processed_at < pg_catalog.now() - interval '7 days'"
-	"  RETURNING 1)"
-	" SELECT (SELECT pg_catalog.count(*) FROM de), (SELECT pg_catalog.count(*) FROM dob)",
-	1, {INT4OID}
 };
 
 static const StmtDef fold_counters = {
@@ -591,24 +577,6 @@ experiments_record_conversion(PG_FUNCTION_ARGS)
 	}
 	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
 		exp_notify_outbox();
-	srf_put_spi_rows(fcinfo);
-	api_spi_end(&guard);
-	return (Datum) 0;
-}
-
-PG_FUNCTION_INFO_V1(experiments_cleanup_old_events);
-
-/* cleanup_old_events(p_days_to_keep) -> TABLE(deleted_events, deleted_outbox). */
-Datum
-experiments_cleanup_old_events(PG_FUNCTION_ARGS)
-{
-	ApiGuard	guard;
-	Datum		args[1];
-
-	args[0] = Int32GetDatum(arg_int32_in(fcinfo, 0, "p_days_to_keep", 0, 36500));
-	srf_begin(fcinfo);
-	api_spi_begin(fcinfo, &guard);
-	(void) stmt_run(&cleanup, NULL, args, NULL, false, 0, SPI_OK_SELECT);
 	srf_put_spi_rows(fcinfo);
 	api_spi_end(&guard);
 	return (Datum) 0;

@@ -11,7 +11,9 @@
  *	                 list_active_experiments, activate/pause/complete_experiment
  *	  assignment.c   get_or_create_assignment, get_bulk_assignments
  *	  events.c       record_event, record_batch_events, record_conversion,
- *	                 cleanup_old_events, fold_variant_counters
+ *	                 fold_variant_counters
+ *	  retention.c    the daily partitions of events: ensure_event_partitions,
+ *	                 cleanup_old_events
  *	  outbox.c       claim_outbox_events, ack_outbox_events, the NOTIFY
  *	  leads.c        capture_lead, claim_leads, set_lead_status
  *	  realtime.c     the experiments_realtime publication (install time)

@@ -13,7 +13,17 @@ SELECT has_table('experiments', t, 'table experiments.' || t)
                     'outbox_events', 'leads']) t;
 SELECT has_view('experiments', 'variant_totals', 'view experiments.variant_totals');
 SELECT col_is_pk('experiments', t, 'id', t || '.id is the key')
-  FROM unnest(ARRAY['experiments', 'variants', 'assignments', 'events', 'outbox_events', 'leads']) t;
+  FROM unnest(ARRAY['experiments', 'variants', 'assignments', 'outbox_events', 'leads']) t;
+-- events is partitioned by created_at, which its key must contain
+-- (declared on every partition: see the design notes on pg_dump)
+SELECT col_is_pk('experiments', c.relname, ARRAY['id', 'created_at'], c.relname || '.(id, created_at) is the key')
+  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+ WHERE i.inhparent = 'experiments.events'::regclass ORDER BY c.relname;
+SELECT is((SELECT pg_get_partkeydef('experiments.events'::regclass)), 'RANGE (created_at)',
+          'events is partitioned by range of created_at');
+SELECT is((SELECT pg_get_expr(relpartbound, oid) FROM pg_class
+            WHERE oid = 'experiments.events_default'::regclass), 'DEFAULT',
+          'events_default is the default partition');
 SELECT col_is_pk('experiments', 'variant_counters', ARRAY['variant_id', 'slot'], 'one stripe per slot');
 SELECT col_is_unique('experiments', 'experiments', 'key', 'experiment keys are unique');
 SELECT col_is_unique('experiments', 'variants', ARRAY['experiment_id', 'key'], 'variant keys are unique per experiment');
@@ -23,13 +33,16 @@ SELECT fk_ok('experiments', 'variants', 'experiment_id', 'experiments', 'experim
 SELECT fk_ok('experiments', 'assignments', 'experiment_id', 'experiments', 'experiments', 'id');
 SELECT fk_ok('experiments', 'assignments', 'variant_id', 'experiments', 'variants', 'id');
 SELECT has_index('experiments', 'assignments', 'assignments_assigned_at_brin', 'BRIN on assigned_at');
-SELECT has_index('experiments', 'events', 'events_created_at_brin', 'BRIN on events.created_at');
+SELECT has_index('experiments', 'events_default', 'events_default_created_at_brin',
+                 'BRIN on events.created_at (per partition; the model is events_default)');
+SELECT has_index('experiments', 'events_default', 'events_default_experiment_type_time_idx',
+                 'events by (experiment_id, event_type, created_at), per partition');
 SELECT has_index('experiments', 'experiments', 'experiments_active_idx', 'partial index on active experiments');
 SELECT has_index('experiments', 'assignments', 'assignments_unconverted_idx', 'partial index on unconverted assignments');
 SELECT has_index('experiments', 'leads', 'leads_status_created_at_idx', 'leads by status, newest first');
 SELECT has_index('experiments', 'outbox_events', 'outbox_events_pending_idx', 'the relay''s queue');
 SELECT is((SELECT amname::text FROM pg_class c JOIN pg_am a ON a.oid = c.relam
-            WHERE c.oid = 'experiments.events_created_at_brin'::regclass), 'brin', 'the events index is BRIN');
+            WHERE c.oid = 'experiments.events_default_created_at_brin'::regclass), 'brin', 'the events index is BRIN');
 SELECT set_eq($$ SELECT tablename::text FROM pg_publication_tables WHERE pubname = 'experiments_realtime' $$,
               ARRAY['assignments', 'variants', 'variant_counters', 'outbox_events'],
               'experiments_realtime publishes assignments, variants, counters and the outbox');
@@ -121,6 +134,7 @@ SELECT is(pg_get_function_result(p), r, p::text || ' result')
     ('experiments.claim_leads(text,integer)'::regprocedure, 'SETOF experiments.leads'),
     ('experiments.set_lead_status(bigint,text)'::regprocedure, 'boolean'),
     ('experiments.fold_variant_counters(bigint)'::regprocedure, 'bigint'),
+    ('experiments.ensure_event_partitions(date,date)'::regprocedure, 'integer'),
     ('experiments.hash(text,text,integer)'::regprocedure, 'double precision'),
     ('experiments.murmur3_32(text,bigint)'::regprocedure, 'bigint')) v (p, r);
 SELECT volatility_is('experiments', 'hash', ARRAY['text', 'text', 'integer'], 'immutable');
@@ -149,6 +163,7 @@ INSERT INTO tap_part1 VALUES
     ('experiments.record_batch_events(jsonb)', true),
     ('experiments.record_conversion(bigint, text, numeric, jsonb)', true),
     ('experiments.cleanup_old_events(integer)', true),
+    ('experiments.ensure_event_partitions(date, date)', true),
     ('experiments.fold_variant_counters(bigint)', true),
     ('experiments.claim_outbox_events(integer, integer)', true),
     ('experiments.ack_outbox_events(bigint[])', true),
@@ -159,14 +174,24 @@ GRANT SELECT ON tap_part1 TO PUBLIC;
 SELECT set_eq($$ SELECT r.routine, r.writes FROM experiments.api_routines r
                   JOIN tap_part1 p ON p.routine = r.routine WHERE r.domain = 'experiments' $$,
               $$ SELECT routine, writes FROM tap_part1 $$,
-              'the twenty part-1 routines are registered in the experiments domain with their write flags');
+              'the twenty-one part-1 routines are registered in the experiments domain with their write flags');
 SELECT is_empty($$ SELECT r.routine FROM experiments.api_routines r
                     WHERE r.domain = 'experiments'
                       AND has_function_privilege('public', r.routine::regprocedure, 'EXECUTE') $$,
                 'no experiments routine is executable by PUBLIC');
 SELECT table_privs_are('experiments', t, 'public', ARRAY[]::text[], 'PUBLIC has no right on experiments.' || t)
   FROM unnest(ARRAY['experiments', 'variants', 'variant_counters', 'assignments', 'events',
-                    'outbox_events', 'leads']) t;
+                    'events_default', 'outbox_events', 'leads']) t;
+-- the daily partitions: owned by the extension owner, no right for PUBLIC
+SELECT is(pg_get_userbyid(c.relowner), (SELECT pg_get_userbyid(extowner) FROM pg_extension
+                                         WHERE extname = 'experiments'),
+          'the partition ' || c.relname || ' is owned by the extension owner')
+  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+ WHERE i.inhparent = 'experiments.events'::regclass ORDER BY c.relname;
+SELECT is_empty($$ SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                    WHERE i.inhparent = 'experiments.events'::regclass
+                      AND has_table_privilege('public', c.oid, 'SELECT, INSERT, UPDATE, DELETE') $$,
+                'PUBLIC has no right on any partition of events');
 CREATE ROLE tap_exp_app;
 CREATE ROLE tap_exp_reader;
 CREATE ROLE tap_exp_nobody;
@@ -206,6 +231,7 @@ SELECT throws_ok(q, '42501', NULL, 'no grant: ' || left(q, 60))
     $$ SELECT * FROM experiments.record_batch_events('[]') $$,
     $$ SELECT * FROM experiments.record_conversion(1, 'u') $$,
     $$ SELECT * FROM experiments.cleanup_old_events() $$,
+    $$ SELECT experiments.ensure_event_partitions() $$,
     $$ SELECT experiments.fold_variant_counters() $$,
     $$ SELECT * FROM experiments.claim_outbox_events() $$,
     $$ SELECT experiments.ack_outbox_events('{}') $$,
@@ -236,6 +262,7 @@ SELECT lives_ok(q, 'granted: ' || left(q, 70))
     $$ SELECT * FROM experiments.record_batch_events('[]') $$,
     $$ SELECT * FROM experiments.record_conversion((SELECT id FROM tap_exp), 'tap-user') $$,
     $$ SELECT * FROM experiments.cleanup_old_events() $$,
+    $$ SELECT experiments.ensure_event_partitions() $$,
     $$ SELECT experiments.fold_variant_counters((SELECT id FROM tap_exp)) $$,
     $$ SELECT * FROM experiments.claim_outbox_events(1) $$,
     $$ SELECT experiments.ack_outbox_events('{}') $$,
@@ -258,6 +285,16 @@ RESET ROLE;
 --------------------------------------------------------------------------
 -- SQLSTATEs and messages
 --------------------------------------------------------------------------
+SELECT throws_ok($$ SELECT experiments.ensure_event_partitions('2026-01-02', '2026-01-01') $$,
+                 '22023', 'p_to must not be before p_from', 'ensure_event_partitions: reversed range');
+SELECT throws_ok($$ SELECT experiments.ensure_event_partitions('2000-01-01', '2020-01-01') $$,
+                 '22023', 'p_from to p_to spans more than 3660 days', 'ensure_event_partitions: span');
+SELECT throws_ok($$ SELECT experiments.ensure_event_partitions('infinity') $$,
+                 '22023', 'p_from must be a finite date', 'ensure_event_partitions: infinite p_from');
+SELECT throws_ok($$ SELECT experiments.ensure_event_partitions(NULL, '-infinity') $$,
+                 '22023', 'p_to must be a finite date', 'ensure_event_partitions: infinite p_to');
+SELECT throws_ok($$ SELECT * FROM experiments.cleanup_old_events(-1) $$,
+                 '22023', NULL, 'cleanup_old_events: negative window');
 SELECT experiment_id AS tap_active FROM experiments.create_experiment('tap-active', 'Tap', p_status => 'active',
     p_variants => '[{"key": "a", "allocation_pct": 50}, {"key": "b", "allocation_pct": 50}]') \gset
 SELECT experiment_id AS tap_draft FROM experiments.create_experiment('tap-draft', 'Tap',

@@ -4,6 +4,27 @@
 
 \i test/sql/include/hostile_setup.sql
 
+-- Shadows for the daily partitions of events the calls below create (the
+-- setup shadowed the tables that existed): today to 7 days ahead (UTC, by
+-- cleanup_old_events) and two fixed days (ensure_event_partitions).
+DO $$
+DECLARE
+    n text;
+BEGIN
+    FOR n IN SELECT 'events_p' || to_char(d, 'YYYYMMDD')
+               FROM generate_series((now() AT TIME ZONE 'UTC')::date::timestamp,
+                                    (now() AT TIME ZONE 'UTC')::date + 7, interval '1 day') d
+             UNION SELECT 'events_p20010101' UNION SELECT 'events_p20010102'
+    LOOP
+        IF to_regclass(format('public.%I', n)) IS NULL THEN
+            EXECUTE format('CREATE TABLE public.%I (LIKE experiments.events)', n);
+            EXECUTE format('CREATE TRIGGER hostile BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
+                            ON public.%I FOR EACH STATEMENT EXECUTE FUNCTION public.hostile_write_trigger()', n);
+            EXECUTE format('ALTER TABLE public.%I OWNER TO regress_hostile', n);
+        END IF;
+    END LOOP;
+END $$;
+
 SET ROLE regress_hostile;
 SET search_path = pg_temp, public, pg_catalog, experiments;
 
@@ -41,6 +62,17 @@ SELECT converted, variant_key FROM experiments.record_conversion(:hexp, 'h-user'
 SELECT converted FROM experiments.record_conversion(:hexp, 'h-user', 5);
 SELECT experiments.fold_variant_counters(:hexp) AS folded;
 SELECT deleted_events, deleted_outbox FROM experiments.cleanup_old_events(36500);
+-- the partitions: created by the owner, named and bounded as the extension says
+SELECT experiments.ensure_event_partitions('2001-01-01', '2001-01-02') AS created;
+SELECT experiments.ensure_event_partitions('2001-01-01', '2001-01-02') AS created_again;
+SELECT c.relname, pg_catalog.pg_get_userbyid(c.relowner) OPERATOR(pg_catalog.=)
+       pg_catalog.pg_get_userbyid(e.extowner) AS owned_by_extension_owner,
+       pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS bound
+  FROM pg_catalog.pg_class c, pg_catalog.pg_extension e
+ WHERE c.relnamespace OPERATOR(pg_catalog.=) 'experiments'::regnamespace
+   AND c.relname OPERATOR(pg_catalog.~) '^events_p2001' AND c.relkind OPERATOR(pg_catalog.=) 'r'
+   AND e.extname OPERATOR(pg_catalog.=) 'experiments'
+ ORDER BY 1;
 
 -- the relay
 SELECT event_type FROM experiments.claim_outbox_events(10000, 60)
@@ -73,5 +105,6 @@ DELETE FROM experiments.leads WHERE email OPERATOR(pg_catalog.=) 'hostile@exampl
 
 RESET ROLE;
 RESET search_path;
+DROP TABLE experiments.events_p20010101, experiments.events_p20010102;
 
 \i test/sql/include/hostile_teardown.sql
