@@ -49,6 +49,7 @@
 #include "common/args.h"
 #include "common/jsonb_read.h"
 #include "common/stmt.h"
+#include "common/uuid.h"
 #include "campaigns/campaigns.h"
 
 #define EMAIL_GIVEN "COALESCE(pg_catalog.btrim(v ->> 'email'), '') <> ''"
@@ -204,7 +205,7 @@ batch_body(FunctionCallInfo fcinfo, JbBuilder *b)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("campaign not found"),
-				 errdetail("No campaign has id %s.", campaigns_uuid_out(args[0]))));
+				 errdetail("No campaign has id %s.", uuid_cstring(args[0]))));
 
 	jbb_key_int64(b, "inserted", inserted);
 	jbb_key_int64(b, "updated", updated);

@@ -70,12 +70,6 @@ extern bool campaigns_jb_string_array(const JbObject *obj, const char *key, Json
 extern char *campaigns_jb_varchar(const JbObject *obj, const char *key, bool required,
 								  int maxlen);
 
-/* A new random (version 4) uuid. */
-extern Datum campaigns_new_uuid(void);
-
-/* uuid as text, for messages. */
-extern char *campaigns_uuid_out(Datum uuid);
-
 /* 'facebook' or 'linkedin' (22023 otherwise, naming the valid values). */
 extern bool campaigns_enrichment_is_facebook(const char *type, const char *name);
 

@@ -38,6 +38,7 @@
 #include "common/args.h"
 #include "common/jsonb_read.h"
 #include "common/stmt.h"
+#include "common/uuid.h"
 #include "campaigns/campaigns.h"
 
 #define IDEMPOTENCY_KEY_MAX 200
@@ -128,7 +129,7 @@ track_body(FunctionCallInfo fcinfo, JbBuilder *b)
 			ereport(ERROR,
 					(errcode(ERRCODE_NO_DATA_FOUND),
 					 errmsg("campaign not found"),
-					 errdetail("No campaign has id %s.", campaigns_uuid_out(args[0]))));
+					 errdetail("No campaign has id %s.", uuid_cstring(args[0]))));
 		kargs[0] = args[0];
 		kargs[1] = CStringGetTextDatum(key);
 		kargs[2] = args[1];
@@ -144,7 +145,7 @@ track_body(FunctionCallInfo fcinfo, JbBuilder *b)
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("idempotency key \"%s\" was already used for a different charge", key),
 						 errdetail("The first charge with this key had another service, amount or item count.")));
-			jbb_key_text(b, "cost_id", campaigns_uuid_out(SPI_getbinval(row, desc, 1, &isnull)));
+			jbb_key_text(b, "cost_id", uuid_cstring(SPI_getbinval(row, desc, 1, &isnull)));
 			jbb_key_numeric(b, "new_total", DatumGetNumeric(SPI_getbinval(row, desc, 2, &isnull)));
 			jbb_key_text(b, "service", TextDatumGetCString(SPI_getbinval(row, desc, 3, &isnull)));
 			jbb_key_bool(b, "replayed", true);
@@ -158,9 +159,9 @@ track_body(FunctionCallInfo fcinfo, JbBuilder *b)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("campaign not found"),
-				 errdetail("No campaign has id %s.", campaigns_uuid_out(args[0]))));
+				 errdetail("No campaign has id %s.", uuid_cstring(args[0]))));
 	jbb_key_text(b, "cost_id",
-				 campaigns_uuid_out(SPI_getbinval(SPI_tuptable->vals[0],
+				 uuid_cstring(SPI_getbinval(SPI_tuptable->vals[0],
 												  SPI_tuptable->tupdesc, 1, &isnull)));
 	jbb_key_numeric(b, "new_total",
 					DatumGetNumeric(SPI_getbinval(SPI_tuptable->vals[0],

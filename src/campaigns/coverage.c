@@ -20,6 +20,7 @@
 
 #include "common/args.h"
 #include "common/stmt.h"
+#include "common/uuid.h"
 #include "campaigns/campaigns.h"
 
 static const StmtDef mark_scraped = {
@@ -62,14 +63,14 @@ coverage_body(FunctionCallInfo fcinfo, JbBuilder *b)
 			ereport(ERROR,
 					(errcode(ERRCODE_NO_DATA_FOUND),
 					 errmsg("campaign not found"),
-					 errdetail("No campaign has id %s.", campaigns_uuid_out(args[0]))));
+					 errdetail("No campaign has id %s.", uuid_cstring(args[0]))));
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("ZIP code not in the campaign's coverage"),
 				 errdetail("Campaign %s does not cover ZIP code \"%s\".",
-						   campaigns_uuid_out(args[0]), zip)));
+						   uuid_cstring(args[0]), zip)));
 	}
-	jbb_key_text(b, "campaign_id", campaigns_uuid_out(args[0]));
+	jbb_key_text(b, "campaign_id", uuid_cstring(args[0]));
 	jbb_key_text(b, "zip_code", zip);
 	jbb_key_int64(b, "businesses_found",
 				  DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],

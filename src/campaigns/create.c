@@ -38,6 +38,7 @@
 #include "common/args.h"
 #include "common/jsonb_read.h"
 #include "common/stmt.h"
+#include "common/uuid.h"
 #include "campaigns/campaigns.h"
 
 #define ZIP_MAX_CHARS 10
@@ -210,7 +211,7 @@ create_body(FunctionCallInfo fcinfo, JbBuilder *b)
 	if (jbr_has(&data, "id"))
 		args[0] = optional_uuid(&data, "id", &nulls[0]);
 	else
-		args[0] = campaigns_new_uuid();
+		args[0] = UUIDPGetDatum(uuid_random());
 	name = campaigns_jb_varchar(&data, "name", true, 255);
 	if (name[strspn(name, " \t\r\n")] == '\0')
 		ereport(ERROR,
@@ -320,7 +321,7 @@ create_body(FunctionCallInfo fcinfo, JbBuilder *b)
 		elog(ERROR, "create_campaign_with_coverage inserted " UINT64_FORMAT
 			 " coverage rows, expected %d", inserted, n);
 
-	jbb_key_text(b, "campaign_id", campaigns_uuid_out(args[0]));
+	jbb_key_text(b, "campaign_id", uuid_cstring(args[0]));
 	jbb_key_int64(b, "zip_count", n);
 	jbb_key_text(b, "message",
 				 psprintf("Campaign created with %d ZIP code%s", n, n == 1 ? "" : "s"));

@@ -42,7 +42,6 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/numeric.h"
-#include "utils/uuid.h"
 #include "utils/varlena.h"
 
 #include "common/guard.h"
@@ -157,11 +156,6 @@ campaigns_envelope(FunctionCallInfo fcinfo, CampaignBody body)
 	PG_RETURN_JSONB_P(result);
 }
 
-char *
-campaigns_uuid_out(Datum uuid)
-{
-	return DatumGetCString(DirectFunctionCall1(uuid_out, uuid));
-}
 
 void
 campaigns_check_length(const char *value, const char *name, int maxlen)
@@ -288,16 +282,3 @@ campaigns_jb_varchar(const JbObject *obj, const char *key, bool required, int ma
 	return value;
 }
 
-Datum
-campaigns_new_uuid(void)
-{
-	pg_uuid_t  *uuid = palloc(sizeof(pg_uuid_t));
-
-	if (!pg_strong_random(uuid->data, UUID_LEN))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not generate a random uuid")));
-	uuid->data[6] = (uuid->data[6] & 0x0f) | 0x40;	/* version 4 */
-	uuid->data[8] = (uuid->data[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
-	return UUIDPGetDatum(uuid);
-}

@@ -33,6 +33,7 @@
 #include "common/guard.h"
 #include "common/srf.h"
 #include "common/stmt.h"
+#include "common/uuid.h"
 #include "campaigns/campaigns.h"
 
 #define COLUMNS \
@@ -101,7 +102,7 @@ require_campaign(Datum id)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("campaign not found"),
-				 errdetail("No campaign has id %s.", campaigns_uuid_out(id))));
+				 errdetail("No campaign has id %s.", uuid_cstring(id))));
 }
 
 PG_FUNCTION_INFO_V1(experiments_get_businesses_for_enrichment);

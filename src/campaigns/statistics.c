@@ -27,6 +27,7 @@
 
 #include "common/args.h"
 #include "common/stmt.h"
+#include "common/uuid.h"
 #include "campaigns/campaigns.h"
 
 static const StmtDef lock_campaign = {
@@ -83,7 +84,7 @@ statistics_body(FunctionCallInfo fcinfo, JbBuilder *b)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("campaign not found"),
-				 errdetail("No campaign has id %s.", campaigns_uuid_out(args[0]))));
+				 errdetail("No campaign has id %s.", uuid_cstring(args[0]))));
 	(void) stmt_run(&recompute, NULL, args, NULL, false, 0, SPI_OK_UPDATE_RETURNING);
 	for (i = 0; i < 5; i++)
 		jbb_key_int64(b, keys[i],

@@ -34,6 +34,7 @@
 #include "common/args.h"
 #include "common/jsonb_read.h"
 #include "common/stmt.h"
+#include "common/uuid.h"
 #include "campaigns/campaigns.h"
 
 static const StmtDef lock_business = {
@@ -172,10 +173,10 @@ verification_body(FunctionCallInfo fcinfo, JbBuilder *b)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("business not found"),
-				 errdetail("No business has id %s.", campaigns_uuid_out(args[0]))));
+				 errdetail("No business has id %s.", uuid_cstring(args[0]))));
 	(void) stmt_run(&record_verification, NULL, args, nulls, false, 0, SPI_OK_SELECT);
 
-	jbb_key_text(b, "business_id", campaigns_uuid_out(args[0]));
+	jbb_key_text(b, "business_id", uuid_cstring(args[0]));
 	jbb_key_text(b, "email", email);
 	jbb_key_text(b, "status", status);
 	if (has_safe)

@@ -20,6 +20,7 @@
 #include "common/args.h"
 #include "common/guard.h"
 #include "common/stmt.h"
+#include "common/uuid.h"
 #include "orchestration/orchestration.h"
 
 const char *
@@ -59,30 +60,8 @@ orch_arg_span_ms(FunctionCallInfo fcinfo, int argno, const char *name, int64 dfl
 Datum
 orch_new_lock_token(void)
 {
-	static const char hex[] = "0123456789abcdef";
-	uint8		bytes[16];
-	char		buf[5 + 36 + 1];
-	char	   *p;
-	int			i;
-
-	if (!pg_strong_random(bytes, sizeof(bytes)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not generate a random lock token")));
-	bytes[6] = (bytes[6] & 0x0f) | 0x40;	/* version 4 */
-	bytes[8] = (bytes[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
-
-	memcpy(buf, "lock_", 5);
-	p = buf + 5;
-	for (i = 0; i < 16; i++)
-	{
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			*p++ = '-';
-		*p++ = hex[bytes[i] >> 4];
-		*p++ = hex[bytes[i] & 0x0f];
-	}
-	*p = '\0';
-	return CStringGetTextDatum(buf);
+	return CStringGetTextDatum(psprintf("lock_%s",
+										uuid_cstring(UUIDPGetDatum(uuid_random()))));
 }
 
 void

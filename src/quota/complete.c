@@ -34,6 +34,7 @@
 #include "common/guard.h"
 #include "common/stmt.h"
 #include "common/subxact.h"
+#include "common/uuid.h"
 #include "quota/complete.h"
 #include "quota/nonatomic.h"
 #include "quota/quota.h"
@@ -132,7 +133,7 @@ experiments_sp_complete_recording(PG_FUNCTION_ARGS)
 	if (stmt_run(&lock_recording, NULL, args, NULL, false, 0, SPI_OK_SELECT) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("recording %s not found", quota_uuid_out(args[0]))));
+				 errmsg("recording %s not found", uuid_cstring(args[0]))));
 	status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	if (strcmp(status, "processing") != 0)
 		ereport(ERROR,
@@ -141,7 +142,7 @@ experiments_sp_complete_recording(PG_FUNCTION_ARGS)
 				 errmsg("recording is already completed") :
 				 errmsg("recording has failed"),
 				 errdetail("Recording %s has status \"%s\"; only a recording in status \"processing\" can be completed.",
-						   quota_uuid_out(args[0]), status)));
+						   uuid_cstring(args[0]), status)));
 
 	if (!nonatomic)
 		check_payload(&in);
@@ -173,7 +174,7 @@ experiments_sp_complete_recording(PG_FUNCTION_ARGS)
 				 err.detail ? errdetail_internal("%s", err.detail) : 0,
 				 err.hint ? errhint("%s", err.hint) : 0,
 				 errcontext("recording %s was marked failed",
-							quota_uuid_out(PG_GETARG_DATUM(0)))));
+							uuid_cstring(PG_GETARG_DATUM(0)))));
 	}
 
 	args[1] = Int32GetDatum(in.duration_ms);

@@ -10,10 +10,10 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
-#include "utils/uuid.h"
 
 #include "common/args.h"
 #include "common/stmt.h"
+#include "common/uuid.h"
 #include "quota/quota.h"
 
 static const StmtDef user_exists = {
@@ -22,11 +22,6 @@ static const StmtDef user_exists = {
 	1, {UUIDOID}
 };
 
-char *
-quota_uuid_out(Datum uuid)
-{
-	return DatumGetCString(DirectFunctionCall1(uuid_out, uuid));
-}
 
 void
 quota_require_user(Datum user_id)
@@ -37,5 +32,5 @@ quota_require_user(Datum user_id)
 	if (stmt_run(&user_exists, NULL, args, NULL, false, 1, SPI_OK_SELECT) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("user %s not found", quota_uuid_out(user_id))));
+				 errmsg("user %s not found", uuid_cstring(user_id))));
 }

@@ -32,7 +32,4 @@
  */
 extern void quota_require_user(Datum user_id);
 
-/* The uuid as text, for messages. */
-extern char *quota_uuid_out(Datum uuid);
-
 #endif							/* EXPERIMENTS_QUOTA_H */

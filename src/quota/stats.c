@@ -22,6 +22,7 @@
 #include "common/guard.h"
 #include "common/srf.h"
 #include "common/stmt.h"
+#include "common/uuid.h"
 #include "quota/quota.h"
 #include "quota/stats.h"
 
@@ -72,7 +73,7 @@ experiments_sp_get_user_stats(PG_FUNCTION_ARGS)
 	if (stmt_run(&user_stats, NULL, args, NULL, true, 0, SPI_OK_SELECT) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("user %s not found", quota_uuid_out(args[0]))));
+				 errmsg("user %s not found", uuid_cstring(args[0]))));
 	srf_put_spi_rows(fcinfo);
 
 	api_spi_end(&guard);
