@@ -147,7 +147,7 @@ usable_string(const JbObject *obj, const char *key, int maxlen)
 		return false;
 	if (value[strspn(value, " \t\r\n")] == '\0')
 		return false;
-	campaigns_check_length(value, psprintf("%s.%s", jbr_where(obj), key), maxlen);
+	text_check_chars(value, psprintf("%s.%s", jbr_where(obj), key), maxlen);
 	return true;
 }
 
@@ -168,7 +168,7 @@ batch_body(FunctionCallInfo fcinfo, JbBuilder *b)
 	bool		found;
 
 	arg_not_null(fcinfo, 0, "p_campaign_id");
-	zip = campaigns_arg_varchar(fcinfo, 1, "p_zip_code", 10);
+	zip = arg_text_bounded_chars(fcinfo, 1, "p_zip_code", 10);
 	arg_not_null(fcinfo, 2, "p_businesses");
 	businesses = PG_GETARG_JSONB_P(2);
 	total = jbr_array(businesses, "p_businesses", &array);

@@ -52,16 +52,12 @@ extern Datum campaigns_envelope(FunctionCallInfo fcinfo, CampaignBody body);
 /* The seed's error table: the "error" text and whether a retry can help. */
 extern const char *campaigns_error_text(const CaughtError *err, bool *retry);
 
-/* Argument helpers raising 22004 / 22023 with the parameter's name. */
-extern char *campaigns_arg_varchar(FunctionCallInfo fcinfo, int argno,
-								   const char *name, int maxlen);
 /*
  * A non-negative, finite amount rounded to scale decimals and at most max
  * (22004 on NULL, 22023 otherwise), as a numeric datum.
  */
 extern Datum campaigns_arg_amount(FunctionCallInfo fcinfo, int argno, const char *name,
 								  int scale, const char *max);
-extern void campaigns_check_length(const char *value, const char *name, int maxlen);
 
 /* An optional array of strings under key, as jsonb (22023 on another shape). */
 extern bool campaigns_jb_string_array(const JbObject *obj, const char *key, Jsonb **out);

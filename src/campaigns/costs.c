@@ -111,7 +111,7 @@ track_body(FunctionCallInfo fcinfo, JbBuilder *b)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("p_metadata.idempotency_key must not be empty")));
-			campaigns_check_length(key, "p_metadata.idempotency_key", IDEMPOTENCY_KEY_MAX);
+			text_check_chars(key, "p_metadata.idempotency_key", IDEMPOTENCY_KEY_MAX);
 		}
 		args[4] = JsonbPGetDatum(meta);
 		nulls[4] = ' ';

@@ -48,7 +48,7 @@ coverage_body(FunctionCallInfo fcinfo, JbBuilder *b)
 	bool		isnull;
 
 	arg_not_null(fcinfo, 0, "p_campaign_id");
-	zip = campaigns_arg_varchar(fcinfo, 1, "p_zip_code", 10);
+	zip = arg_text_bounded_chars(fcinfo, 1, "p_zip_code", 10);
 	(void) arg_int32_in(fcinfo, 2, "p_businesses_found", 0, PG_INT32_MAX);
 	(void) arg_int32_in(fcinfo, 3, "p_emails_found", 0, PG_INT32_MAX);
 	args[4] = campaigns_arg_amount(fcinfo, 4, "p_actual_cost", 2, "99999999.99");

@@ -157,7 +157,7 @@ checked_zip(const char *zip, const char *where)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: the ZIP code must not be empty", where)));
-	campaigns_check_length(zip, psprintf("%s: the ZIP code", where), ZIP_MAX_CHARS);
+	text_check_chars(zip, psprintf("%s: the ZIP code", where), ZIP_MAX_CHARS);
 	return (char *) zip;
 }
 

@@ -37,13 +37,13 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
-#include "mb/pg_wchar.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/numeric.h"
 #include "utils/varlena.h"
 
+#include "common/args.h"
 #include "common/guard.h"
 #include "common/subxact.h"
 #include "campaigns/campaigns.h"
@@ -157,38 +157,7 @@ campaigns_envelope(FunctionCallInfo fcinfo, CampaignBody body)
 }
 
 
-void
-campaigns_check_length(const char *value, const char *name, int maxlen)
-{
-	int			len = pg_mbstrlen(value);
 
-	if (len > maxlen)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s is too long", name),
-				 errdetail("It has %d characters; at most %d are allowed.", len, maxlen)));
-}
-
-char *
-campaigns_arg_varchar(FunctionCallInfo fcinfo, int argno, const char *name, int maxlen)
-{
-	char	   *value;
-	const char *p;
-
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", name)));
-	value = text_to_cstring(PG_GETARG_TEXT_PP(argno));
-	for (p = value; *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'; p++)
-		;
-	if (*p == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be empty", name)));
-	campaigns_check_length(value, name, maxlen);
-	return value;
-}
 
 bool
 campaigns_enrichment_is_facebook(const char *type, const char *name)
@@ -278,7 +247,7 @@ campaigns_jb_varchar(const JbObject *obj, const char *key, bool required, int ma
 
 	if (!jbr_text(obj, key, required, &value))
 		return NULL;
-	campaigns_check_length(value, psprintf("%s.%s", jbr_where(obj), key), maxlen);
+	text_check_chars(value, psprintf("%s.%s", jbr_where(obj), key), maxlen);
 	return value;
 }
 

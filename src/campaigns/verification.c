@@ -124,7 +124,7 @@ verification_body(FunctionCallInfo fcinfo, JbBuilder *b)
 	int			i;
 
 	arg_not_null(fcinfo, 0, "p_business_id");
-	email = campaigns_arg_varchar(fcinfo, 1, "p_email", 255);
+	email = arg_text_bounded_chars(fcinfo, 1, "p_email", 255);
 	arg_not_null(fcinfo, 2, "p_verification_data");
 	data = jbr_object(PG_GETARG_JSONB_P(2), "p_verification_data");
 

@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
 #include "common/args.h"
@@ -28,11 +29,10 @@ arg_cstring(FunctionCallInfo fcinfo, int argno, const char *name)
 	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
-char *
-arg_text_bounded(FunctionCallInfo fcinfo, int argno, const char *name, int maxlen)
+/* 22023 when value is empty or only white space. */
+static void
+check_not_blank(const char *value, const char *name)
 {
-	char	   *value = arg_cstring(fcinfo, argno, name);
-	size_t		len = strlen(value);
 	const char *p;
 
 	for (p = value; *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'; p++)
@@ -41,11 +41,42 @@ arg_text_bounded(FunctionCallInfo fcinfo, int argno, const char *name, int maxle
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must not be empty", name)));
+}
+
+char *
+arg_text_bounded(FunctionCallInfo fcinfo, int argno, const char *name, int maxlen)
+{
+	char	   *value = arg_cstring(fcinfo, argno, name);
+	size_t		len = strlen(value);
+
+	check_not_blank(value, name);
 	if (len > (size_t) maxlen)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s is too long", name),
 				 errdetail("It has %zu bytes; at most %d are allowed.", len, maxlen)));
+	return value;
+}
+
+void
+text_check_chars(const char *value, const char *name, int maxchars)
+{
+	int			len = pg_mbstrlen(value);
+
+	if (len > maxchars)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is too long", name),
+				 errdetail("It has %d characters; at most %d are allowed.", len, maxchars)));
+}
+
+char *
+arg_text_bounded_chars(FunctionCallInfo fcinfo, int argno, const char *name, int maxchars)
+{
+	char	   *value = arg_cstring(fcinfo, argno, name);
+
+	check_not_blank(value, name);
+	text_check_chars(value, name, maxchars);
 	return value;
 }
 

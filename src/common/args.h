@@ -32,6 +32,13 @@ extern char *arg_cstring(FunctionCallInfo fcinfo, int argno, const char *name);
 extern char *arg_text_bounded(FunctionCallInfo fcinfo, int argno, const char *name,
 							  int maxlen);
 
+/* The same with the limit in characters, as for a varchar(maxchars) column. */
+extern char *arg_text_bounded_chars(FunctionCallInfo fcinfo, int argno, const char *name,
+									int maxchars);
+
+/* 22023 "<name> is too long" when value has more than maxchars characters. */
+extern void text_check_chars(const char *value, const char *name, int maxchars);
+
 /* An optional argument as an SPI parameter: its datum, or SQL NULL ('n'). */
 extern void arg_datum_or_null(FunctionCallInfo fcinfo, int argno, Datum *value,
 							  char *null);
