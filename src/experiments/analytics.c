@@ -11,8 +11,8 @@
  * in the caller's snapshot (STABLE).  An unknown experiment gives an empty
  * result, as the seed's SQL did.
  *
- * Statements are prepared once per backend and kept, like the shared
- * statement cache does, but with CURSOR_OPT_PARALLEL_OK: these are scans of
+ * Statements go through the shared statement cache with
+ * CURSOR_OPT_PARALLEL_OK (stmt_run_opts): these are scans of
  * millions of events, and a plain SPI_prepare plan never uses parallel
  * workers, so the same SELECT typed into psql could otherwise beat the
  * function.  The text is schema-qualified and runs under the guard (lookup
@@ -39,6 +39,7 @@
 #include "common/args.h"
 #include "common/guard.h"
 #include "common/srf.h"
+#include "common/stmt.h"
 #include "experiments/analytics.h"
 #include "experiments/experiments.h"
 #include "experiments/stats.h"
@@ -46,42 +47,15 @@
 #define AN_MAX_STEPS 20
 #define AN_MAX_VARIANTS 64
 
-typedef struct AnStmt
-{
-	const char *name;
-	const char *sql;
-	int			nargs;
-	Oid			argtypes[6];
-	SPIPlanPtr	plan;			/* kept plan, per backend */
-} AnStmt;
-
-static SPIPlanPtr
-an_plan(AnStmt *st, bool parallel)
-{
-	if (st->plan == NULL)
-	{
-		SPIPlanPtr	plan;
-
-		plan = SPI_prepare_cursor(st->sql, st->nargs, st->argtypes,
-								  parallel ? CURSOR_OPT_PARALLEL_OK : 0);
-		if (plan == NULL)
-			elog(ERROR, "could not prepare statement %s: %s", st->name,
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not keep statement %s", st->name);
-		st->plan = plan;
-	}
-	return st->plan;
-}
-
+/*
+ * an_run: a read-only statement from the shared cache, prepared so that the
+ * planner may use parallel workers (as the same query typed into psql may).
+ */
 static uint64
-an_run(AnStmt *st, Datum *values, const char *nulls)
+an_run(const StmtDef *st, Datum *values, const char *nulls)
 {
-	int			rc = SPI_execute_plan(an_plan(st, true), values, nulls, true, 0);
-
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "statement %s failed: %s", st->name, SPI_result_code_string(rc));
-	return SPI_processed;
+	return stmt_run_opts(st, NULL, values, nulls, true, 0, SPI_OK_SELECT,
+						 CURSOR_OPT_PARALLEL_OK);
 }
 
 /*
@@ -89,7 +63,7 @@ an_run(AnStmt *st, Datum *values, const char *nulls)
  * statement's rows as they are (arguments already checked).
  */
 static Datum
-an_rows(FunctionCallInfo fcinfo, AnStmt *st, Datum *values)
+an_rows(FunctionCallInfo fcinfo, const StmtDef *st, Datum *values)
 {
 	ApiGuard	guard;
 
@@ -123,7 +97,7 @@ an_float8(HeapTuple tup, int col)
  * get_experiment_metrics
  * ------------------------------------------------------------------------
  */
-static AnStmt metrics_stmt = {
+static const StmtDef metrics_stmt = {
 	"analytics.metrics",
 	"SELECT v.id, v.key, v.name, v.is_control,"
 	"       COALESCE(s.users, 0)::int8, COALESCE(s.events, 0)::int8,"
@@ -147,7 +121,7 @@ static AnStmt metrics_stmt = {
 	"              GROUP BY e.variant_id) s ON s.variant_id = v.id"
 	" WHERE v.experiment_id = $1"
 	" ORDER BY v.is_control DESC, v.id",
-	4, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTARRAYOID}, NULL
+	4, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTARRAYOID}
 };
 
 /* The event types of a filter or funnel: 1..AN_MAX_STEPS valid, distinct names. */
@@ -244,7 +218,7 @@ experiments_get_experiment_metrics(PG_FUNCTION_ARGS)
  * get_daily_metrics
  * ------------------------------------------------------------------------
  */
-static AnStmt daily_stmt = {
+static const StmtDef daily_stmt = {
 	"analytics.daily",
 	"SELECT e.created_at::date, v.key,"
 	"       pg_catalog.count(DISTINCT e.user_id), pg_catalog.count(*),"
@@ -255,7 +229,7 @@ static AnStmt daily_stmt = {
 	"   AND e.created_at >= (CURRENT_DATE - $2)::timestamptz"
 	" GROUP BY 1, 2"
 	" ORDER BY 1 DESC, 2",
-	2, {INT8OID, INT4OID}, NULL
+	2, {INT8OID, INT4OID}
 };
 
 PG_FUNCTION_INFO_V1(experiments_get_daily_metrics);
@@ -275,7 +249,7 @@ experiments_get_daily_metrics(PG_FUNCTION_ARGS)
  * get_funnel_metrics
  * ------------------------------------------------------------------------
  */
-static AnStmt funnel_stmt = {
+static const StmtDef funnel_stmt = {
 	"analytics.funnel",
 	"SELECT v.key, s.step, s.ord::int4, COALESCE(c.users, 0)::int8,"
 	"       CASE WHEN pg_catalog.first_value(COALESCE(c.users, 0))"
@@ -293,24 +267,24 @@ static AnStmt funnel_stmt = {
 	"         ON c.variant_id = v.id AND c.event_type = s.step"
 	" WHERE v.experiment_id = $1"
 	" ORDER BY v.is_control DESC, v.id, s.ord",
-	2, {INT8OID, TEXTARRAYOID}, NULL
+	2, {INT8OID, TEXTARRAYOID}
 };
 
-static AnStmt funnel_variants_stmt = {
+static const StmtDef funnel_variants_stmt = {
 	"analytics.funnel_variants",
 	"SELECT v.id, v.key FROM experiments.variants v"
 	" WHERE v.experiment_id = $1 ORDER BY v.is_control DESC, v.id",
-	1, {INT8OID}, NULL
+	1, {INT8OID}
 };
 
 /* Every event of the funnel's types, per user in time order (id breaks ties). */
-static AnStmt funnel_events_stmt = {
+static const StmtDef funnel_events_stmt = {
 	"analytics.funnel_events",
 	"SELECT e.variant_id, e.user_id, e.event_type"
 	"  FROM experiments.events e"
 	" WHERE e.experiment_id = $1 AND e.event_type = ANY ($2)"
 	" ORDER BY e.user_id, e.created_at, e.id",
-	2, {INT8OID, TEXTARRAYOID}, NULL
+	2, {INT8OID, TEXTARRAYOID}
 };
 
 /*
@@ -355,7 +329,7 @@ funnel_ordered(FunctionCallInfo fcinfo, Datum experiment, Datum steps_arr,
 	for (k = 0; k < nsteps; k++)
 		steplen[k] = strlen(steps[k]);
 
-	portal = SPI_cursor_open(NULL, an_plan(&funnel_events_stmt, false), args, NULL, true);
+	portal = SPI_cursor_open(NULL, stmt_plan(&funnel_events_stmt, NULL), args, NULL, true);
 	for (;;)
 	{
 		uint64		i;
@@ -472,7 +446,7 @@ experiments_get_funnel_metrics(PG_FUNCTION_ARGS)
  * get_experiment_stats
  * ------------------------------------------------------------------------
  */
-static AnStmt exp_stats_stmt = {
+static const StmtDef exp_stats_stmt = {
 	"analytics.experiment_stats",
 	"SELECT a.users, a.enrolled, ev.events,"
 	"       CASE WHEN a.users > 0"
@@ -490,7 +464,7 @@ static AnStmt exp_stats_stmt = {
 	"                  FROM experiments.events e"
 	"                 WHERE e.experiment_id = x.id) ev"
 	" WHERE x.id = $1",
-	1, {INT8OID}, NULL
+	1, {INT8OID}
 };
 
 PG_FUNCTION_INFO_V1(experiments_get_experiment_stats);
@@ -508,14 +482,14 @@ experiments_get_experiment_stats(PG_FUNCTION_ARGS)
  * get_variant_stats: the maintained counters, O(variants)
  * ------------------------------------------------------------------------
  */
-static AnStmt variant_stats_stmt = {
+static const StmtDef variant_stats_stmt = {
 	"analytics.variant_stats",
 	"SELECT t.variant_id, t.variant_key, t.total_allocations::int8,"
 	"       t.total_conversions::int8, t.conversion_rate"
 	"  FROM experiments.variant_totals t"
 	" WHERE t.experiment_id = $1"
 	" ORDER BY t.variant_id",
-	1, {INT8OID}, NULL
+	1, {INT8OID}
 };
 
 PG_FUNCTION_INFO_V1(experiments_get_variant_stats);
@@ -533,7 +507,7 @@ experiments_get_variant_stats(PG_FUNCTION_ARGS)
  * get_conversion_timeline: hourly buckets of assignments, newest first
  * ------------------------------------------------------------------------
  */
-static AnStmt timeline_stmt = {
+static const StmtDef timeline_stmt = {
 	"analytics.timeline",
 	"SELECT pg_catalog.date_trunc('hour', a.assigned_at),"
 	"       pg_catalog.count(*), pg_catalog.count(a.converted_at),"
@@ -543,7 +517,7 @@ static AnStmt timeline_stmt = {
 	"   AND a.assigned_at >= pg_catalog.now() - pg_catalog.make_interval(hours => $2)"
 	" GROUP BY 1"
 	" ORDER BY 1 DESC",
-	2, {INT8OID, INT4OID}, NULL
+	2, {INT8OID, INT4OID}
 };
 
 PG_FUNCTION_INFO_V1(experiments_get_conversion_timeline);
@@ -562,7 +536,7 @@ experiments_get_conversion_timeline(PG_FUNCTION_ARGS)
  * get_experiment_results
  * ------------------------------------------------------------------------
  */
-static AnStmt results_variants_stmt = {
+static const StmtDef results_variants_stmt = {
 	"analytics.results_variants",
 	"SELECT t.variant_id, t.variant_key, v.is_control, v.allocation_pct::float8,"
 	"       t.total_allocations::int8, t.total_conversions::int8"
@@ -570,26 +544,26 @@ static AnStmt results_variants_stmt = {
 	"  JOIN experiments.variants v ON v.id = t.variant_id"
 	" WHERE t.experiment_id = $1"
 	" ORDER BY v.is_control DESC, v.id",
-	1, {INT8OID}, NULL
+	1, {INT8OID}
 };
 
-static AnStmt results_type_exists_stmt = {
+static const StmtDef results_type_exists_stmt = {
 	"analytics.results_type_exists",
 	"SELECT 1 FROM experiments.events e"
 	" WHERE e.experiment_id = $1 AND e.event_type = $2 LIMIT 1",
-	2, {INT8OID, TEXTOID}, NULL
+	2, {INT8OID, TEXTOID}
 };
 
-static AnStmt results_type_stmt = {
+static const StmtDef results_type_stmt = {
 	"analytics.results_type",
 	"SELECT e.variant_id, pg_catalog.count(DISTINCT e.user_id)"
 	"  FROM experiments.events e"
 	" WHERE e.experiment_id = $1 AND e.event_type = $2"
 	" GROUP BY 1",
-	2, {INT8OID, TEXTOID}, NULL
+	2, {INT8OID, TEXTOID}
 };
 
-static AnStmt results_value_stmt = {
+static const StmtDef results_value_stmt = {
 	"analytics.results_value",
 	"SELECT u.variant_id, pg_catalog.sum(u.total)::float8,"
 	"       pg_catalog.sum(u.total * u.total)::float8"
@@ -598,7 +572,7 @@ static AnStmt results_value_stmt = {
 	"         WHERE e.experiment_id = $1 AND e.value IS NOT NULL"
 	"         GROUP BY 1, 2) u"
 	" GROUP BY 1",
-	1, {INT8OID}, NULL
+	1, {INT8OID}
 };
 
 typedef struct ResVariant
