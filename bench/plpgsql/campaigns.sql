@@ -18,7 +18,8 @@
 
 DROP SCHEMA IF EXISTS bench_campaigns CASCADE;
 DELETE FROM experiments.gmaps_campaigns
- WHERE id::text LIKE '00000000-0000-4000-8000-0000000%';
+ WHERE id::text LIKE '00000000-0000-4000-8000-0000000%'
+    OR name = 'bench';                       -- made by the creation scenarios
 CREATE SCHEMA bench_campaigns;
 
 CREATE SEQUENCE bench_campaigns.new_place;
@@ -26,6 +27,14 @@ CREATE SEQUENCE bench_campaigns.new_place;
 CREATE FUNCTION bench_campaigns.cid(n integer) RETURNS uuid
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT ('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid $$;
+
+-- The old-way creation scripts name their campaign made_id(k) with k from
+-- this sequence: an integer passes through pgbench's variables in every
+-- query protocol, a quoted uuid does not in the prepared one.
+CREATE SEQUENCE bench_campaigns.made;
+CREATE FUNCTION bench_campaigns.made_id(k bigint) RETURNS uuid
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN pg_catalog.md5('bench-campaign-' || k)::uuid;
 
 -- the campaigns
 SELECT count(*) AS campaigns FROM (

@@ -4,8 +4,11 @@
 --   * 10,000 users on the plan BENCH (limits far above what a run reaches),
 --     with ids a pgbench script can compute: bench_quota.uid(n), n in
 --     1..10000, is the uuid 00000000-0000-4000-8000-<n as 12 hex digits>.
---   * pool / next_recording(): recordings in status 'processing' for the
---     completion scenarios; pool_fill.sql (their before-run) refills it.
+--   * pool / next_recording() / rec_id(k): recordings in status 'processing'
+--     for the completion scenarios; pool_fill.sql (their before-run) refills
+--     it.  A script takes a ticket k with next_recording() and names the
+--     recording rec_id(k): an integer passes through pgbench's variables in
+--     every query protocol, a quoted uuid does not in the prepared one.
 --   * segments_json(n): the in_segments payload of n segments, as a client
 --     would send it; the old-way scripts insert the same rows one by one.
 --   * check_quota_and_create_recording(...) and complete_recording(...):
@@ -38,20 +41,23 @@ SELECT bench_quota.uid(g), (SELECT id FROM experiments.plans WHERE code = 'BENCH
   FROM generate_series(1, 10000) AS g;
 
 -- Recordings waiting for completion, handed out in order by next_recording().
+-- The sequence is never restarted, so a ticket names one recording for good.
 CREATE TABLE bench_quota.pool (n bigint PRIMARY KEY, rec uuid NOT NULL);
 CREATE SEQUENCE bench_quota.pool_seq;
 
-CREATE FUNCTION bench_quota.next_recording() RETURNS uuid
+CREATE FUNCTION bench_quota.rec_id(k bigint) RETURNS uuid
+    LANGUAGE sql IMMUTABLE STRICT
+    RETURN pg_catalog.md5('bench-recording-' || k)::uuid;
+
+CREATE FUNCTION bench_quota.next_recording() RETURNS bigint
     LANGUAGE plpgsql AS $$
 DECLARE
     k bigint := nextval('bench_quota.pool_seq');
-    r uuid;
 BEGIN
-    SELECT p.rec INTO r FROM bench_quota.pool p WHERE p.n = k;
-    IF r IS NULL THEN
+    IF NOT EXISTS (SELECT 1 FROM bench_quota.pool p WHERE p.n = k) THEN
         RAISE EXCEPTION 'bench_quota.pool is exhausted: raise the pool size in pool_fill.sql';
     END IF;
-    RETURN r;
+    RETURN k;
 END $$;
 
 CREATE FUNCTION bench_quota.segments_json(n integer) RETURNS jsonb

@@ -13,13 +13,13 @@ for n in 100 1000; do
         echo "-- rows: $n"
         echo "-- setup: quota.sql"
         echo "-- before-run: quota_pool_fill.sql"
-        echo "SELECT bench_quota.next_recording() AS rec \\gset"
+        echo "SELECT bench_quota.next_recording() AS k \\gset"
         echo "BEGIN;"
-        echo "UPDATE experiments.recordings SET status = 'done', duration_ms = $(( n * 600 )), completed_at = now() WHERE id = ':rec';"
+        echo "UPDATE experiments.recordings SET status = 'done', duration_ms = $(( n * 600 )), completed_at = now() WHERE id = bench_quota.rec_id(:k);"
         for ((g = 0; g < n; g++)); do
-            echo "INSERT INTO experiments.segments (recording_id, idx, start_ms, end_ms, text) VALUES (':rec', $g, $(( g * 600 )), $(( g * 600 + 600 )), 'segment number $g of the transcript');"
+            echo "INSERT INTO experiments.segments (recording_id, idx, start_ms, end_ms, text) VALUES (bench_quota.rec_id(:k), $g, $(( g * 600 )), $(( g * 600 + 600 )), 'segment number $g of the transcript');"
         done
-        echo "UPDATE experiments.user_subscriptions SET used_seconds = used_seconds + $(( (n * 600 + 999) / 1000 )) WHERE user_id = (SELECT user_id FROM experiments.recordings WHERE id = ':rec');"
+        echo "UPDATE experiments.user_subscriptions SET used_seconds = used_seconds + $(( (n * 600 + 999) / 1000 )) WHERE user_id = (SELECT user_id FROM experiments.recordings WHERE id = bench_quota.rec_id(:k));"
         echo "COMMIT;"
     } >"quota_complete_${n}_oldway.bench"
 done

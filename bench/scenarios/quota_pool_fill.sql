@@ -11,9 +11,11 @@ DELETE FROM experiments.recordings r
  USING bench_quota.pool p
  WHERE r.id = p.rec AND r.status = 'processing';
 TRUNCATE bench_quota.pool;
-ALTER SEQUENCE bench_quota.pool_seq RESTART;
+SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END AS first_ticket
+  FROM bench_quota.pool_seq \gset
 INSERT INTO bench_quota.pool (n, rec)
-SELECT g, pg_catalog.gen_random_uuid() FROM generate_series(1, :duration * 5000) AS g;
+SELECT g, bench_quota.rec_id(g)
+  FROM generate_series(:first_ticket, :first_ticket + :duration * 5000 - 1) AS g;
 INSERT INTO experiments.recordings (id, user_id, source)
 SELECT p.rec, bench_quota.uid(1 + (p.n % 10000)::int), 'upload' FROM bench_quota.pool p;
 VACUUM ANALYZE bench_quota.pool;

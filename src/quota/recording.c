@@ -4,19 +4,25 @@
  *	  sp_check_quota_and_create_recording(): check the cycle's limits and
  *	  create a recording, race-free.
  *
- * The subscription row is the lock.  The first statement locks it FOR
- * UPDATE and reads its counters; a concurrent check, plan change, cycle
- * reset or completion of the same user waits for our transaction and then
- * works on the row as we left it (READ COMMITTED re-reads the newest
- * version of a locked row).  The decision is made on the newest counters,
- * and the recording and the counter increment are one statement, so the
- * counter always equals the recordings created in the cycle.
+ * The subscription row is the lock.  One statement does the whole check:
+ * its first part locks the row FOR UPDATE and reads the counters and the
+ * plan's limits; a concurrent check, plan change, cycle reset or completion
+ * of the same user waits for our transaction and then works on the row as we
+ * left it (READ COMMITTED re-reads the newest version of a locked row).  The
+ * decision is made on those newest counters inside the statement, and only
+ * when it allows does the same statement insert the recording and increment
+ * the counter, so the counter always equals the recordings created in the
+ * cycle.  The counter update meets the row we locked; when a concurrent
+ * transaction changed it before our lock, the update re-reads the newest
+ * version, the one the decision saw.  A refusal writes nothing; the C code
+ * reads the counters back to say which limit refused.
  *
- * The lock statement reads the plan's limits with scalar subqueries, not a
- * join: a join would, on re-checking a row changed by a concurrent plan
- * change, keep the old plan row and drop the subscription as "not found".
- * A plan created after our snapshot is not visible to the subqueries; then
- * the limits are read again with a fresh snapshot.
+ * The limits are read with scalar subqueries, not a join: a join would, on
+ * re-checking a row changed by a concurrent plan change, keep the old plan
+ * row and drop the subscription as "not found".  A plan created after our
+ * snapshot is not visible to the subqueries; then nothing is written, the
+ * limits are read again with a fresh snapshot and the recording is created
+ * by a second statement while the row is still locked.
  *
  * Refusals are rows, with the seed's messages: no active subscription (none,
  * or its cycle has ended and sp_reset_monthly_cycles has not moved it yet),
@@ -41,17 +47,38 @@
 
 const char *const quota_sources[] = {"realtime", "upload", NULL};
 
-/* Columns: 1 id, 2 plan_id, 3 usage_count, 4 used_seconds, 5 active, 6 usage limit, 7 minutes. */
-static const StmtDef lock_subscription = {
-	"quota.check.lock_subscription",
-	"SELECT s.id, s.plan_id, s.usage_count, s.used_seconds,"
-	"       s.cycle_start <= pg_catalog.now() AND s.cycle_end > pg_catalog.now(),"
-	"       (SELECT p.monthly_usage_limit FROM experiments.plans p WHERE p.id = s.plan_id),"
-	"       (SELECT p.monthly_minutes FROM experiments.plans p WHERE p.id = s.plan_id)"
-	"  FROM experiments.user_subscriptions s"
-	" WHERE s.user_id = $1"
-	"   FOR UPDATE OF s",
-	1, {UUIDOID}
+/*
+ * Columns: 1 id, 2 plan_id, 3 usage_count, 4 used_seconds, 5 active,
+ * 6 usage limit, 7 minutes, 8 the new recording's id (NULL: nothing written).
+ */
+static const StmtDef check_and_create = {
+	"quota.check.check_and_create",
+	"WITH s AS ("
+	"  SELECT s.id, s.plan_id, s.usage_count, s.used_seconds,"
+	"         s.cycle_start <= pg_catalog.now() AND s.cycle_end > pg_catalog.now() AS active,"
+	"         (SELECT p.monthly_usage_limit FROM experiments.plans p"
+	"           WHERE p.id = s.plan_id) AS usage_limit,"
+	"         (SELECT p.monthly_minutes FROM experiments.plans p"
+	"           WHERE p.id = s.plan_id) AS minutes"
+	"    FROM experiments.user_subscriptions s"
+	"   WHERE s.user_id = $1"
+	"     FOR UPDATE OF s),"
+	" ok AS ("
+	"  SELECT s.id FROM s"
+	"   WHERE s.active AND s.usage_count < s.usage_limit"
+	"     AND s.used_seconds::pg_catalog.int8 < s.minutes::pg_catalog.int8 * 60),"
+	" r AS ("
+	"  INSERT INTO experiments.recordings (user_id, source, language, meta)"
+	"  SELECT $1, $2, $3, $4 FROM ok"
+	"  RETURNING id),"
+	" c AS ("
+	"  UPDATE experiments.user_subscriptions u"
+	"     SET usage_count = u.usage_count + 1"
+	"   WHERE u.id = (SELECT ok.id FROM ok))"
+	" SELECT s.id, s.plan_id, s.usage_count, s.used_seconds, s.active,"
+	"        s.usage_limit, s.minutes, (SELECT r.id FROM r)"
+	"   FROM s",
+	4, {UUIDOID, TEXTOID, TEXTOID, JSONBOID}
 };
 
 static const StmtDef plan_limits = {
@@ -120,55 +147,74 @@ experiments_sp_check_quota_and_create_recording(PG_FUNCTION_ARGS)
 	api_spi_begin(fcinfo, &guard);
 
 	args[0] = PG_GETARG_DATUM(0);
-	if (stmt_run(&lock_subscription, NULL, args, NULL, false, 0, SPI_OK_SELECT) == 0)
+	args[1] = CStringGetTextDatum(source);
+	args[2] = CStringGetTextDatum(language);
+	args[3] = JsonbPGetDatum(meta);
+	if (stmt_run(&check_and_create, NULL, args, NULL, false, 0, SPI_OK_SELECT) == 0)
 	{
 		quota_require_user(args[0]);	/* P0002 for an unknown user */
 		refusal = "No active subscription found";
 	}
 	else
 	{
-		args[4] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		args[1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-		usage_count = int32_column(3, &isnull);
-		used_seconds = int32_column(4, &isnull);
-		active = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-											SPI_tuptable->tupdesc, 5, &isnull));
-		usage_limit = int32_column(6, &isnull);
-		minutes_limit = int32_column(7, &limits_null);
-		if (isnull || limits_null)
+		values[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8,
+								  &nulls[0]);
+		if (nulls[0])
 		{
-			/* the plan is newer than our snapshot: look again */
-			if (stmt_run(&plan_limits, NULL, &args[1], NULL, false, 0, SPI_OK_SELECT) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-						 errmsg("the subscription's plan changed during the quota check"),
-						 errhint("Try again.")));
-			usage_limit = int32_column(1, &isnull);
-			minutes_limit = int32_column(2, &isnull);
-		}
+			Datum		subscription_id;
+			Datum		plan_id;
 
-		if (!active)
-			refusal = "No active subscription found";
-		else if (usage_count >= usage_limit)
-			refusal = psprintf("Monthly usage limit reached (%d recordings)", usage_limit);
-		else if ((int64) used_seconds >= (int64) minutes_limit * 60)
-			refusal = psprintf("Monthly minutes limit reached (%d minutes)", minutes_limit);
+			subscription_id = SPI_getbinval(SPI_tuptable->vals[0],
+											SPI_tuptable->tupdesc, 1, &isnull);
+			plan_id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
+									&isnull);
+			usage_count = int32_column(3, &isnull);
+			used_seconds = int32_column(4, &isnull);
+			active = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+												SPI_tuptable->tupdesc, 5, &isnull));
+			usage_limit = int32_column(6, &isnull);
+			minutes_limit = int32_column(7, &limits_null);
+			if (isnull || limits_null)
+			{
+				/* the plan is newer than our snapshot: look again */
+				if (stmt_run(&plan_limits, NULL, &plan_id, NULL, false, 0,
+							 SPI_OK_SELECT) == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+							 errmsg("the subscription's plan changed during the quota check"),
+							 errhint("Try again.")));
+				usage_limit = int32_column(1, &isnull);
+				minutes_limit = int32_column(2, &isnull);
+			}
+
+			if (!active)
+				refusal = "No active subscription found";
+			else if (usage_count >= usage_limit)
+				refusal = psprintf("Monthly usage limit reached (%d recordings)",
+								   usage_limit);
+			else if ((int64) used_seconds >= (int64) minutes_limit * 60)
+				refusal = psprintf("Monthly minutes limit reached (%d minutes)",
+								   minutes_limit);
+			else
+			{
+				/* allowed by the limits read again: the row is still ours */
+				args[4] = subscription_id;
+				(void) stmt_run(&create_recording, NULL, args, NULL, false, 0,
+								SPI_OK_SELECT);
+				values[0] = SPI_getbinval(SPI_tuptable->vals[0],
+										  SPI_tuptable->tupdesc, 1, &nulls[0]);
+			}
+		}
 	}
 
 	if (refusal == NULL)
 	{
-		args[0] = PG_GETARG_DATUM(0);
-		args[1] = CStringGetTextDatum(source);
-		args[2] = CStringGetTextDatum(language);
-		args[3] = JsonbPGetDatum(meta);
-		(void) stmt_run(&create_recording, NULL, args, NULL, false, 0, SPI_OK_SELECT);
-		values[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		nulls[0] = false;
 		values[1] = BoolGetDatum(true);
 		values[2] = CStringGetTextDatum("");
 	}
 	else
 	{
+		nulls[0] = true;
 		values[0] = (Datum) 0;
 		values[1] = BoolGetDatum(false);
 		values[2] = CStringGetTextDatum(refusal);
