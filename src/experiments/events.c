@@ -32,34 +32,54 @@
 #include "common/guard.h"
 #include "common/jsonb_build.h"
 #include "common/jsonb_read.h"
+#include "common/probe.h"
 #include "common/srf.h"
 #include "common/stmt.h"
 #include "experiments/experiments.h"
 
-/* $1 experiment, $2 user, $3 type, $4 properties, $5 value. */
+/*
+ * record_event reads the user's assignment and its variant's key by index
+ * probes (src/common/probe.h), then writes the event and its outbox row
+ * with one statement of two plain inserts: no join for the executor to
+ * build per call.  $1 experiment, $2 user, $3 type, $4 properties, $5
+ * value, $6 assignment, $7 variant, $8 variant key.
+ */
 static const StmtDef insert_event = {
 	"experiments.event.insert",
-	"WITH a AS ("
-	"  SELECT a.id, a.variant_id, v.key"
-	"    FROM experiments.assignments a"
-	"    JOIN experiments.variants v ON v.id = a.variant_id"
-	"   WHERE a.experiment_id = $1 AND a.user_id = $2),"
-	" ev AS ("
+	"WITH ev AS ("
 	"  INSERT INTO experiments.events"
 	"    (experiment_id, user_id, assignment_id, variant_id, event_type, properties, value)"
-	"  SELECT $1, $2, a.id, a.variant_id, $3, $4, $5 FROM a"
-	"  RETURNING id, assignment_id, created_at),"
+	"  VALUES ($1, $2, $6, $7, $3, $4, $5)"
+	"  RETURNING id, created_at),"
 	" o AS ("
 	"  INSERT INTO experiments.outbox_events"
 	"    (aggregate_type, aggregate_id, event_type, payload)"
 	"  SELECT 'event', ev.id::text, 'event_recorded',"
 	"         pg_catalog.jsonb_build_object('event_id', ev.id, 'experiment_id', $1,"
 	"                                       'user_id', $2, 'event_type', $3,"
-	"                                       'variant_key', a.key, 'properties', $4,"
+	"                                       'variant_key', $8, 'properties', $4,"
 	"                                       'value', $5)"
-	"    FROM ev, a)"
-	" SELECT ev.id, ev.assignment_id, a.key, ev.created_at FROM ev, a",
-	5, {INT8OID, TEXTOID, TEXTOID, JSONBOID, NUMERICOID}
+	"    FROM ev)"
+	" SELECT ev.id, ev.created_at FROM ev",
+	8, {INT8OID, TEXTOID, TEXTOID, JSONBOID, NUMERICOID, INT8OID, INT8OID, TEXTOID}
+};
+
+static const StmtDef experiment_exists = {
+	"experiments.event.experiment_exists",
+	"SELECT 1 FROM experiments.experiments WHERE id = $1",
+	1, {INT8OID}
+};
+
+static const ProbeDef probe_event_assignment = {
+	"assignments", "assignments_experiment_id_user_id_key", 2, 2, {"id", "variant_id"}
+};
+
+static const ProbeDef probe_event_variant = {
+	"variants", "variants_pkey", 1, 1, {"key"}
+};
+
+static const ProbeDef probe_event_experiment = {
+	"experiments", "experiments_pkey", 1, 1, {"id"}
 };
 
 /*
@@ -104,12 +124,6 @@ static const StmtDef insert_batch = {
 	"  ORDER BY i.idx",
 	8, {INT4ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, JSONBARRAYOID,
 	1231 /* numeric[] */ , TEXTARRAYOID, TEXTARRAYOID}
-};
-
-static const StmtDef experiment_exists = {
-	"experiments.event.experiment_exists",
-	"SELECT 1 FROM experiments.experiments WHERE id = $1",
-	1, {INT8OID}
 };
 
 /* $1 experiment, $2 user, $3 value, $4 metadata, $5 slot. */
@@ -204,8 +218,14 @@ experiments_record_event(PG_FUNCTION_ARGS)
 	int64		experiment_id;
 	char	   *user_id;
 	char	   *event_type;
-	Datum		args[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	Datum		args[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	ProbeSnapshot ps;
+	Datum		keys[2];
+	Datum		found[2];
+	bool		fnulls[2];
+	Datum		vkey[1];
+	bool		vnull[1];
 
 	arg_not_null(fcinfo, 0, "p_experiment_id");
 	experiment_id = PG_GETARG_INT64(0);
@@ -215,20 +235,48 @@ experiments_record_event(PG_FUNCTION_ARGS)
 	args[3] = JsonbPGetDatum(object_arg(fcinfo, 3, "p_properties"));
 
 	srf_begin(fcinfo);
-	api_spi_begin(fcinfo, &guard);
-	args[0] = Int64GetDatum(experiment_id);
-	args[1] = PG_GETARG_DATUM(1);
-	args[2] = PG_GETARG_DATUM(2);
-	arg_datum_or_null(fcinfo, 4, &args[4], &nulls[4]);
-	if (stmt_run(&insert_event, NULL, args, nulls, false, 0, SPI_OK_SELECT) == 0)
+	api_guard_enter(fcinfo, &guard);
+
+	/* the assignment and its variant's key, under one snapshot */
+	probe_snapshot_begin(&ps);
+	keys[0] = Int64GetDatum(experiment_id);
+	keys[1] = PG_GETARG_DATUM(1);
+	if (!probe_fetch(&probe_event_assignment, NULL, &ps, keys, found, fnulls))
 	{
-		if (stmt_run(&experiment_exists, NULL, args, NULL, false, 0, SPI_OK_SELECT) == 0)
+		if (!probe_fetch(&probe_event_experiment, NULL, &ps, keys, vkey, vnull))
 			ereport(ERROR,
 					(errcode(ERRCODE_NO_DATA_FOUND),
 					 errmsg("experiment " INT64_FORMAT " not found", experiment_id)));
 		raise_no_assignment(user_id, experiment_id);
 	}
-	srf_put_spi_rows(fcinfo);
+	keys[0] = found[1];
+	if (!probe_fetch(&probe_event_variant, NULL, &ps, keys, vkey, vnull))
+		elog(ERROR, "variant " INT64_FORMAT " of assignment " INT64_FORMAT " not found",
+			 DatumGetInt64(found[1]), DatumGetInt64(found[0]));
+	probe_snapshot_end(&ps);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	args[0] = Int64GetDatum(experiment_id);
+	args[1] = PG_GETARG_DATUM(1);
+	args[2] = PG_GETARG_DATUM(2);
+	arg_datum_or_null(fcinfo, 4, &args[4], &nulls[4]);
+	args[5] = found[0];
+	args[6] = found[1];
+	args[7] = vkey[0];
+	if (stmt_run(&insert_event, NULL, args, nulls, false, 0, SPI_OK_SELECT) != 1)
+		elog(ERROR, "record_event wrote no event");
+	{
+		Datum		values[4];
+		bool		rnulls[4] = {false, false, false, false};
+		bool		isnull;
+
+		values[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		values[1] = found[0];
+		values[2] = vkey[0];
+		values[3] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		srf_put(fcinfo, values, rnulls);
+	}
 	exp_notify_outbox();
 	api_spi_end(&guard);
 	return (Datum) 0;
