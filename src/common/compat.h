@@ -25,10 +25,12 @@
  * the hand-written set-up (in srf.c).
  */
 #if PG_VERSION_NUM >= 160000 || (PG_VERSION_NUM >= 150002)
-#define compat_init_materialized_srf(fcinfo) InitMaterializedSRF((fcinfo), 0)
+#define compat_init_materialized_srf(fcinfo, use_expected) \
+	InitMaterializedSRF((fcinfo), (use_expected) ? MAT_SRF_USE_EXPECTED_DESC : 0)
 #define COMPAT_HAVE_MATERIALIZED_SRF 1
 #elif PG_VERSION_NUM >= 150000
-#define compat_init_materialized_srf(fcinfo) SetSingleFuncCall((fcinfo), 0)
+#define compat_init_materialized_srf(fcinfo, use_expected) \
+	SetSingleFuncCall((fcinfo), (use_expected) ? SRF_SINGLE_USE_EXPECTED : 0)
 #define COMPAT_HAVE_MATERIALIZED_SRF 1
 #else
 #define COMPAT_HAVE_MATERIALIZED_SRF 0

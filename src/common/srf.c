@@ -22,7 +22,14 @@ srf_begin(FunctionCallInfo fcinfo)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
 #if COMPAT_HAVE_MATERIALIZED_SRF
-	compat_init_materialized_srf(fcinfo);
+	/*
+	 * The executor passes the row shape it expects (built once when the
+	 * calling statement started); using it spares a catalogue look-up per
+	 * call.  Without one, the shape comes from the function's declaration.
+	 */
+	compat_init_materialized_srf(fcinfo,
+								 rsinfo != NULL && IsA(rsinfo, ReturnSetInfo) &&
+								 rsinfo->expectedDesc != NULL);
 #else
 	MemoryContext per_query;
 	MemoryContext old;
