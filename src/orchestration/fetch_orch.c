@@ -57,7 +57,11 @@
  *
  * c: the candidate (an instance without row, or with a NULL pinned version,
  * is compatible with every range); l: the instance_locks upsert; m: the
- * batch.  Columns: 1 candidate (NULL: none), 2 claimed (0/1), 3 messages
+ * batch.  The candidate walks idx_orch_visible (visible_at, id) in order and
+ * probes the other tables per message; OFFSET 0 keeps the two NOT EXISTS
+ * correlated subplans: as anti joins a generic plan may hash a seq scan of
+ * instance_locks (a small, churning table: its pages of dead rows are read
+ * on every call) or of instances and executions.  Columns: 1 candidate (NULL: none), 2 claimed (0/1), 3 messages
  * tagged, 4 messages jsonb, 5 highest attempt count.
  */
 static const StmtDef pick_and_claim = {
@@ -67,7 +71,8 @@ static const StmtDef pick_and_claim = {
 	"   WHERE q.visible_at <= $1"
 	"     AND (q.lock_token IS NULL OR q.locked_until <= $2)"
 	"     AND NOT EXISTS (SELECT 1 FROM @schema@.instance_locks l"
-	"                      WHERE l.instance_id = q.instance_id AND l.locked_until > $2)"
+	"                      WHERE l.instance_id = q.instance_id AND l.locked_until > $2"
+	"                     OFFSET 0)"
 	"     AND q.instance_id <> ALL ($3)"
 	"     AND (($4::bigint IS NULL AND $5::bigint IS NULL) OR NOT EXISTS ("
 	"          SELECT 1 FROM @schema@.instances i"
@@ -78,7 +83,8 @@ static const StmtDef pick_and_claim = {
 	"             AND (e.duroxide_version_major::bigint * 1000000"
 	"                  + COALESCE(e.duroxide_version_minor, 0)::bigint * 1000"
 	"                  + COALESCE(e.duroxide_version_patch, 0)::bigint)"
-	"                 NOT BETWEEN COALESCE($4, 0) AND COALESCE($5, 9223372036854775807)))"
+	"                 NOT BETWEEN COALESCE($4, 0) AND COALESCE($5, 9223372036854775807)"
+	"          OFFSET 0))"
 	"   ORDER BY q.visible_at, q.id"
 	"   LIMIT 1"
 	"     FOR UPDATE OF q SKIP LOCKED),"
