@@ -25,6 +25,9 @@
  * list makes the loop finite).  Nothing is returned only when no eligible
  * instance exists.
  *
+ * The claim is a lease: when it is all the transaction writes, its commit
+ * does not wait for the WAL flush (lease.c).
+ *
  * No advisory lock is needed (duroxide-pg takes one per instance to cure a
  * deadlock): apart from the one untagged message the pick may hold, the
  * instance_locks row is taken before the instance's queue rows, by fetch,
@@ -228,6 +231,7 @@ experiments_orch_fetch_orchestration_item(PG_FUNCTION_ARGS)
 	char		nulls[7];
 	Datum		values[FETCH_COLUMNS];
 	bool		isnull[FETCH_COLUMNS] = {0};
+	bool		alone;
 
 	if (!PG_ARGISNULL(2) && !PG_ARGISNULL(3) && PG_GETARG_INT64(2) > PG_GETARG_INT64(3))
 		ereport(ERROR,
@@ -235,6 +239,7 @@ experiments_orch_fetch_orchestration_item(PG_FUNCTION_ARGS)
 				 errmsg("p_min_version_packed must not exceed p_max_version_packed")));
 
 	srf_begin(fcinfo);
+	alone = orch_lease_begin();
 	api_spi_begin(fcinfo, &guard);
 	skipped = palloc(sizeof(Datum) * maxskipped);
 
@@ -327,5 +332,6 @@ experiments_orch_fetch_orchestration_item(PG_FUNCTION_ARGS)
 	}
 
 	api_spi_end(&guard);
+	orch_lease_end(alone);
 	return (Datum) 0;
 }

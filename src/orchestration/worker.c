@@ -11,7 +11,9 @@
  * owned by the fetching worker.  An item in a session is then claimed for
  * the worker: when another worker won that session meanwhile, the item is
  * given back and the next eligible one is tried (duroxide-pg returns
- * nothing there, although other work may be ready).
+ * nothing there, although other work may be ready).  The claim is a lease:
+ * alone in its transaction, it commits without waiting for the disk
+ * (lease.c); the ack commits durably.
  *
  *-------------------------------------------------------------------------
  */
@@ -236,6 +238,7 @@ experiments_orch_fetch_work_item(PG_FUNCTION_ARGS)
 	Datum	   *skipped;
 	int			nskipped = 0;
 	int			maxskipped = 4;
+	bool		alone;
 
 	now_ms = orch_arg_now_ms(fcinfo, 0, "p_now_ms");
 	lock_ms = arg_int64_in(fcinfo, 1, "p_lock_timeout_ms", 0, ORCH_MAX_SPAN_MS);
@@ -256,6 +259,7 @@ experiments_orch_fetch_work_item(PG_FUNCTION_ARGS)
 		return (Datum) 0;		/* TagFilter::None: this worker takes nothing */
 
 	token = orch_new_lock_token();
+	alone = orch_lease_begin();
 	api_spi_begin(fcinfo, &guard);
 	skipped = palloc(sizeof(Datum) * maxskipped);
 	memset(nulls, ' ', sizeof(nulls));
@@ -320,6 +324,7 @@ experiments_orch_fetch_work_item(PG_FUNCTION_ARGS)
 		break;
 	}
 	api_spi_end(&guard);
+	orch_lease_end(alone);
 	return (Datum) 0;
 }
 
