@@ -78,9 +78,13 @@ CREATE TABLE experiments.orchestrator_queue (
     attempt_count integer     NOT NULL DEFAULT 0,
     CONSTRAINT orchestrator_queue_pkey PRIMARY KEY (id)
 );
-CREATE INDEX idx_orch_visible ON experiments.orchestrator_queue (visible_at, lock_token);
+-- Not quite duroxide-pg's indexes (docs/design/orchestration.md): (visible_at, id)
+-- hands fetch its ORDER BY presorted, and the indexes on columns that are mostly
+-- NULL are partial, so a queue row that does not set them costs no entry there.
+CREATE INDEX idx_orch_visible ON experiments.orchestrator_queue (visible_at, id);
 CREATE INDEX idx_orch_instance ON experiments.orchestrator_queue (instance_id);
-CREATE INDEX idx_orch_lock ON experiments.orchestrator_queue (lock_token);
+CREATE INDEX idx_orch_lock ON experiments.orchestrator_queue (lock_token)
+    WHERE lock_token IS NOT NULL;
 COMMENT ON TABLE experiments.orchestrator_queue IS
     'orchestration: messages for instances, peek-locked per instance by fetch_orchestration_item';
 
@@ -100,11 +104,13 @@ CREATE TABLE experiments.worker_queue (
     CONSTRAINT worker_queue_pkey PRIMARY KEY (id)
 );
 CREATE INDEX idx_worker_visible ON experiments.worker_queue (visible_at, lock_token);
-CREATE INDEX idx_worker_available ON experiments.worker_queue (lock_token, id);
+CREATE INDEX idx_worker_available ON experiments.worker_queue (lock_token)
+    WHERE lock_token IS NOT NULL;
 CREATE INDEX idx_worker_activity_lookup
     ON experiments.worker_queue (instance_id, execution_id, activity_id);
-CREATE INDEX idx_worker_queue_session_id ON experiments.worker_queue (session_id);
-CREATE INDEX idx_worker_queue_tag ON experiments.worker_queue (tag);
+CREATE INDEX idx_worker_queue_session_id ON experiments.worker_queue (session_id)
+    WHERE session_id IS NOT NULL;
+CREATE INDEX idx_worker_queue_tag ON experiments.worker_queue (tag) WHERE tag IS NOT NULL;
 COMMENT ON TABLE experiments.worker_queue IS
     'orchestration: activity work items, peek-locked one at a time (FIFO, SKIP LOCKED)';
 

@@ -25,6 +25,9 @@
  * list makes the loop finite).  Nothing is returned only when no eligible
  * instance exists.
  *
+ * The claim is a lease: when it is all the transaction writes, its commit
+ * does not wait for the WAL flush (lease.c).
+ *
  * No advisory lock is needed (duroxide-pg takes one per instance to cure a
  * deadlock): apart from the one untagged message the pick may hold, the
  * instance_locks row is taken before the instance's queue rows, by fetch,
@@ -57,7 +60,11 @@
  *
  * c: the candidate (an instance without row, or with a NULL pinned version,
  * is compatible with every range); l: the instance_locks upsert; m: the
- * batch.  Columns: 1 candidate (NULL: none), 2 claimed (0/1), 3 messages
+ * batch.  The candidate walks idx_orch_visible (visible_at, id) in order and
+ * probes the other tables per message; OFFSET 0 keeps the two NOT EXISTS
+ * correlated subplans: as anti joins a generic plan may hash a seq scan of
+ * instance_locks (a small, churning table: its pages of dead rows are read
+ * on every call) or of instances and executions.  Columns: 1 candidate (NULL: none), 2 claimed (0/1), 3 messages
  * tagged, 4 messages jsonb, 5 highest attempt count.
  */
 static const StmtDef pick_and_claim = {
@@ -67,7 +74,8 @@ static const StmtDef pick_and_claim = {
 	"   WHERE q.visible_at <= $1"
 	"     AND (q.lock_token IS NULL OR q.locked_until <= $2)"
 	"     AND NOT EXISTS (SELECT 1 FROM @schema@.instance_locks l"
-	"                      WHERE l.instance_id = q.instance_id AND l.locked_until > $2)"
+	"                      WHERE l.instance_id = q.instance_id AND l.locked_until > $2"
+	"                     OFFSET 0)"
 	"     AND q.instance_id <> ALL ($3)"
 	"     AND (($4::bigint IS NULL AND $5::bigint IS NULL) OR NOT EXISTS ("
 	"          SELECT 1 FROM @schema@.instances i"
@@ -78,7 +86,8 @@ static const StmtDef pick_and_claim = {
 	"             AND (e.duroxide_version_major::bigint * 1000000"
 	"                  + COALESCE(e.duroxide_version_minor, 0)::bigint * 1000"
 	"                  + COALESCE(e.duroxide_version_patch, 0)::bigint)"
-	"                 NOT BETWEEN COALESCE($4, 0) AND COALESCE($5, 9223372036854775807)))"
+	"                 NOT BETWEEN COALESCE($4, 0) AND COALESCE($5, 9223372036854775807)"
+	"          OFFSET 0))"
 	"   ORDER BY q.visible_at, q.id"
 	"   LIMIT 1"
 	"     FOR UPDATE OF q SKIP LOCKED),"
@@ -222,6 +231,7 @@ experiments_orch_fetch_orchestration_item(PG_FUNCTION_ARGS)
 	char		nulls[7];
 	Datum		values[FETCH_COLUMNS];
 	bool		isnull[FETCH_COLUMNS] = {0};
+	bool		alone;
 
 	if (!PG_ARGISNULL(2) && !PG_ARGISNULL(3) && PG_GETARG_INT64(2) > PG_GETARG_INT64(3))
 		ereport(ERROR,
@@ -229,6 +239,7 @@ experiments_orch_fetch_orchestration_item(PG_FUNCTION_ARGS)
 				 errmsg("p_min_version_packed must not exceed p_max_version_packed")));
 
 	srf_begin(fcinfo);
+	alone = orch_lease_begin();
 	api_spi_begin(fcinfo, &guard);
 	skipped = palloc(sizeof(Datum) * maxskipped);
 
@@ -321,5 +332,6 @@ experiments_orch_fetch_orchestration_item(PG_FUNCTION_ARGS)
 	}
 
 	api_spi_end(&guard);
+	orch_lease_end(alone);
 	return (Datum) 0;
 }

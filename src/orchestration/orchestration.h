@@ -15,6 +15,7 @@
  *	  history.c       fetch_history, fetch_history_with_execution,
  *	                  append_history (and the history batch decoder of history.h)
  *	  workitem.c      reading WorkItem JSON (workitem.h)
+ *	  lease.c         fetches' claims commit without waiting for the disk
  *	  hub.c           what this header declares
  *
  * Hubs.  Every function exists once per hub (the extension schema is the
@@ -68,6 +69,14 @@
 #define ORCH_ERR_ACK_WORKER "Worker queue item not found or already processed"
 #define ORCH_ERR_RENEW_WORKER "Lock token invalid, expired, or already acked"
 #define ORCH_ERR_ABANDON_WORKER "Invalid lock token or already acked"
+
+/*
+ * Leases (lease.c): a fetch calls orch_lease_begin() before its first write
+ * and orch_lease_end(that result) after its last; when the claim is all the
+ * transaction writes, its commit does not wait for the WAL flush.
+ */
+extern bool orch_lease_begin(void);
+extern void orch_lease_end(bool alone);
 
 /* The hub (schema name) of the function being called. */
 extern const char *orch_hub(FunctionCallInfo fcinfo);

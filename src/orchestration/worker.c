@@ -11,7 +11,9 @@
  * owned by the fetching worker.  An item in a session is then claimed for
  * the worker: when another worker won that session meanwhile, the item is
  * given back and the next eligible one is tried (duroxide-pg returns
- * nothing there, although other work may be ready).
+ * nothing there, although other work may be ready).  The claim is a lease:
+ * alone in its transaction, it commits without waiting for the disk
+ * (lease.c); the ack commits durably.
  *
  *-------------------------------------------------------------------------
  */
@@ -39,22 +41,26 @@ static const StmtDef enqueue_worker = {
 
 /*
  * $1 now, $2 now_ms, $3 token, $4 lock timeout ms, $5 tag mode, $6 tags,
- * $7 owner (NULL: only items without session), $8 ids to skip.
+ * $7 owner, $8 ids to skip.  An item in a session qualifies unless another
+ * worker holds that session unexpired (a correlated probe of sessions_pkey;
+ * OFFSET 0 keeps it from becoming a hashed seq scan of sessions).
  * Columns: 1 id, 2 work item, 3 attempt count, 4 session id.
  */
 static const StmtDef lock_item = {
 	"orchestration.fetch_work_item.lock",
 	"WITH c AS ("
 	"  SELECT q.id FROM @schema@.worker_queue q"
-	"    LEFT JOIN @schema@.sessions s"
-	"      ON s.session_id = q.session_id AND s.locked_until > $2"
 	"   WHERE q.visible_at <= $1"
 	"     AND (q.lock_token IS NULL OR q.locked_until <= $2)"
 	"     AND ($5 = 'any'"
 	"          OR (q.tag IS NULL AND $5 IN ('default_only', 'default_and'))"
 	"          OR (q.tag = ANY ($6) AND $5 IN ('tags', 'default_and')))"
 	"     AND (q.session_id IS NULL"
-	"          OR ($7::text IS NOT NULL AND (s.session_id IS NULL OR s.worker_id = $7)))"
+	"          OR ($7::text IS NOT NULL"
+	"              AND NOT EXISTS (SELECT 1 FROM @schema@.sessions s"
+	"                               WHERE s.session_id = q.session_id"
+	"                                 AND s.locked_until > $2 AND s.worker_id <> $7"
+	"                              OFFSET 0)))"
 	"     AND q.id <> ALL ($8)"
 	"   ORDER BY q.id"
 	"   LIMIT 1"
@@ -65,6 +71,30 @@ static const StmtDef lock_item = {
 	" RETURNING q.id, q.work_item, q.attempt_count, q.session_id",
 	8, {TIMESTAMPTZOID, INT8OID, TEXTOID, INT8OID, TEXTOID, TEXTARRAYOID, TEXTOID,
 		INT8ARRAYOID}
+};
+
+/*
+ * The same without owner: only items without session qualify, so no
+ * sessions join and no skip list (nothing is ever given back).  Shaped like
+ * the pop-one-row floor: the pick is an InitPlan, the update one index probe.
+ * $1 now, $2 now_ms, $3 token, $4 lock timeout ms, $5 tag mode, $6 tags.
+ */
+static const StmtDef lock_item_no_owner = {
+	"orchestration.fetch_work_item.lock_no_owner",
+	"UPDATE @schema@.worker_queue q"
+	"   SET lock_token = $3, locked_until = $2 + $4, attempt_count = q.attempt_count + 1"
+	" WHERE q.id = (SELECT c.id FROM @schema@.worker_queue c"
+	"                WHERE c.visible_at <= $1"
+	"                  AND (c.lock_token IS NULL OR c.locked_until <= $2)"
+	"                  AND ($5 = 'any'"
+	"                       OR (c.tag IS NULL AND $5 IN ('default_only', 'default_and'))"
+	"                       OR (c.tag = ANY ($6) AND $5 IN ('tags', 'default_and')))"
+	"                  AND c.session_id IS NULL"
+	"                ORDER BY c.id"
+	"                LIMIT 1"
+	"                  FOR UPDATE SKIP LOCKED)"
+	" RETURNING q.id, q.work_item, q.attempt_count, q.session_id",
+	6, {TIMESTAMPTZOID, INT8OID, TEXTOID, INT8OID, TEXTOID, TEXTARRAYOID}
 };
 
 /* $1 session, $2 owner, $3 now_ms, $4 session lock timeout ms. */
@@ -90,7 +120,9 @@ static const StmtDef unlock_item = {
 
 /*
  * $1 token, $2 now_ms (NULL: expiry not checked), $3 instance, $4
- * completion, $5 now.  Column 1: items deleted (0 or 1).
+ * completion, $5 now.  Column 1: items deleted (0 or 1), 2: their session.
+ * The session's activity stamp is a statement of its own, run only for an
+ * item in a session (most have none).
  */
 static const StmtDef ack_item = {
 	"orchestration.ack_worker",
@@ -100,12 +132,17 @@ static const StmtDef ack_item = {
 	"  RETURNING session_id),"
 	" o AS ("
 	"  INSERT INTO @schema@.orchestrator_queue (instance_id, work_item, visible_at, created_at)"
-	"  SELECT $3, $4, $5, $5 FROM d WHERE $4::text IS NOT NULL),"
-	" s AS ("
-	"  UPDATE @schema@.sessions x SET last_activity_at = $2"
-	"    FROM d WHERE x.session_id = d.session_id AND x.locked_until > $2)"
-	" SELECT count(*) FROM d",
+	"  SELECT $3, $4, $5, $5 FROM d WHERE $4::text IS NOT NULL)"
+	" SELECT count(*), max(d.session_id) FROM d",
 	5, {TEXTOID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID}
+};
+
+/* $1 session, $2 now_ms. */
+static const StmtDef ack_touch_session = {
+	"orchestration.ack_worker.touch_session",
+	"UPDATE @schema@.sessions SET last_activity_at = $2"
+	" WHERE session_id = $1 AND locked_until > $2",
+	2, {TEXTOID, INT8OID}
 };
 
 /* $1 token, $2 now_ms, $3 new locked_until.  Column 1: items renewed. */
@@ -201,6 +238,7 @@ experiments_orch_fetch_work_item(PG_FUNCTION_ARGS)
 	Datum	   *skipped;
 	int			nskipped = 0;
 	int			maxskipped = 4;
+	bool		alone;
 
 	now_ms = orch_arg_now_ms(fcinfo, 0, "p_now_ms");
 	lock_ms = arg_int64_in(fcinfo, 1, "p_lock_timeout_ms", 0, ORCH_MAX_SPAN_MS);
@@ -221,6 +259,7 @@ experiments_orch_fetch_work_item(PG_FUNCTION_ARGS)
 		return (Datum) 0;		/* TagFilter::None: this worker takes nothing */
 
 	token = orch_new_lock_token();
+	alone = orch_lease_begin();
 	api_spi_begin(fcinfo, &guard);
 	skipped = palloc(sizeof(Datum) * maxskipped);
 	memset(nulls, ' ', sizeof(nulls));
@@ -240,10 +279,17 @@ experiments_orch_fetch_work_item(PG_FUNCTION_ARGS)
 		args[4] = CStringGetTextDatum(mode);
 		args[5] = tags;
 		arg_datum_or_null(fcinfo, 2, &args[6], &nulls[6]);
-		args[7] = PointerGetDatum(construct_array(skipped, nskipped, INT8OID, 8,
-												  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		if (orch_run(&lock_item, hub, args, nulls, false, 0,
-					 SPI_OK_UPDATE_RETURNING) == 0)
+		if (!PG_ARGISNULL(2))
+			args[7] = PointerGetDatum(construct_array(skipped, nskipped, INT8OID, 8,
+													  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		if (PG_ARGISNULL(2))
+		{
+			if (orch_run(&lock_item_no_owner, hub, args, nulls, false, 0,
+						 SPI_OK_UPDATE_RETURNING) == 0)
+				break;
+		}
+		else if (orch_run(&lock_item, hub, args, nulls, false, 0,
+						  SPI_OK_UPDATE_RETURNING) == 0)
 			break;
 
 		id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -278,6 +324,7 @@ experiments_orch_fetch_work_item(PG_FUNCTION_ARGS)
 		break;
 	}
 	api_spi_end(&guard);
+	orch_lease_end(alone);
 	return (Datum) 0;
 }
 
@@ -325,6 +372,17 @@ experiments_orch_ack_worker(PG_FUNCTION_ARGS)
 	(void) orch_run(&ack_item, hub, args, nulls, false, 0, SPI_OK_SELECT);
 	if (count_column() == 0)
 		orch_lock_error(ORCH_ERR_ACK_WORKER);
+	if (!PG_ARGISNULL(3))
+	{
+		bool		no_session;
+		Datum		sargs[2];
+
+		sargs[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
+								 &no_session);
+		sargs[1] = Int64GetDatum(now_ms);
+		if (!no_session)
+			(void) orch_run(&ack_touch_session, hub, sargs, NULL, false, 0, SPI_OK_UPDATE);
+	}
 	api_spi_end(&guard);
 	PG_RETURN_VOID();
 }
