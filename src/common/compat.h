@@ -54,6 +54,13 @@
 #define compat_backend_number() ((int) MyBackendId)
 #endif
 
+/* Reserving the prefix of our settings: PostgreSQL 15 renamed the call. */
+#if PG_VERSION_NUM >= 150000
+#define compat_reserve_guc_prefix(prefix) MarkGUCPrefixReserved(prefix)
+#else
+#define compat_reserve_guc_prefix(prefix) EmitWarningsOnPlaceholders(prefix)
+#endif
+
 /* PostgreSQL 15 does not declare _PG_init in fmgr.h. */
 PGDLLEXPORT void _PG_init(void);
 

@@ -19,6 +19,7 @@
  * was written after the claim (XactLastRecEnd unchanged).  Any other write
  * in the same transaction - before, after, by a trigger - makes the commit
  * an ordinary one, in whatever synchronous_commit mode the caller set.
+ * Setting experiments.durable_leases = on turns all of this off.
  *
  *-------------------------------------------------------------------------
  */
@@ -28,6 +29,7 @@
 #include "access/xlog.h"
 #include "utils/guc.h"
 
+#include "extension/settings.h"
 #include "orchestration/orchestration.h"
 
 static bool callback_registered = false;
@@ -39,7 +41,7 @@ static void
 lease_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_PRE_COMMIT && lease_pending && XactLastRecEnd == lease_end &&
-		synchronous_commit > SYNCHRONOUS_COMMIT_OFF)
+		!experiments_durable_leases && synchronous_commit > SYNCHRONOUS_COMMIT_OFF)
 		(void) set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_LOCAL, true, 0, false);
 	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_ABORT ||
