@@ -176,15 +176,65 @@ static const StmtDef reread_enrolled = {
 };
 
 /* Columns as get_bulk_assignments' result. */
-static const StmtDef bulk_existing = {
-	"experiments.bulk.existing",
-	"SELECT a.experiment_id, a.user_id, a.variant_id, v.key, v.name,"
-	"       a.enrolled_at, a.assigned_at"
-	"  FROM experiments.assignments a"
-	"  JOIN experiments.variants v ON v.id = a.variant_id"
-	" WHERE a.experiment_id = ANY ($1) AND a.user_id = $2",
-	2, {INT8ARRAYOID, TEXTOID}
-};
+/*
+ * The user's existing assignments among the bulk call's experiments, by
+ * probes under one snapshot: per experiment, the assignment by
+ * (experiment_id, user_id), then its variant's key and name.  Row i gets
+ * the result columns 1-7 (experiment_id, user_id, variant_id, variant_key,
+ * variant_name, enrolled_at, created_at); found[i] says whether it exists.
+ * Returns how many are missing.
+ */
+typedef struct BulkRow
+{
+	bool		found;
+	Datum		values[7];
+	bool		nulls[7];
+} BulkRow;
+
+static int
+bulk_read_existing(const int64 *ids, int n, Datum user_id, BulkRow *rows)
+{
+	ProbeSnapshot ps;
+	int			missing = 0;
+	int			i;
+
+	probe_snapshot_begin(&ps);
+	for (i = 0; i < n; i++)
+	{
+		Datum		keys[2];
+		Datum		a[4];
+		bool		anulls[4];
+		Datum		v[2];
+		bool		vnulls[2];
+
+		if (rows[i].found)
+			continue;
+		keys[0] = Int64GetDatum(ids[i]);
+		keys[1] = user_id;
+		if (!probe_fetch(&probe_assignment, NULL, &ps, keys, a, anulls))
+		{
+			missing++;
+			continue;
+		}
+		keys[0] = a[1];
+		if (!probe_fetch(&probe_variant, NULL, &ps, keys, v, vnulls))
+			elog(ERROR, "variant " INT64_FORMAT " of an assignment not found",
+				 DatumGetInt64(a[1]));
+		rows[i].found = true;
+		rows[i].values[0] = Int64GetDatum(ids[i]);
+		rows[i].values[1] = user_id;
+		rows[i].values[2] = a[1];
+		rows[i].values[3] = v[0];
+		rows[i].values[4] = v[1];
+		rows[i].values[5] = a[2];
+		rows[i].values[6] = a[3];
+		memset(rows[i].nulls, false, sizeof(rows[i].nulls));
+		rows[i].nulls[4] = vnulls[1];
+		rows[i].nulls[5] = anulls[2];
+	}
+	probe_snapshot_end(&ps);
+	return missing;
+}
 
 /* $1 experiments, $2 user, $3 variants, $4 versions, $5 keys, $6 slot. */
 static const StmtDef bulk_insert = {
@@ -587,12 +637,11 @@ experiments_get_bulk_assignments(PG_FUNCTION_ARGS)
 	int64	   *uniq;
 	int			nuniq = 0;
 	bool	   *is_new;
-	HeapTuple  *rows;
+	BulkRow    *rows;
 	int			i,
 				j;
 	uint64		k;
 	int			pass;
-	TupleDesc	existing_desc = NULL;
 
 	user_id = exp_user_id_arg(fcinfo, 0);
 	arg_not_null(fcinfo, 1, "p_experiment_ids");
@@ -626,7 +675,7 @@ experiments_get_bulk_assignments(PG_FUNCTION_ARGS)
 			uniq[nuniq++] = id;
 	}
 	is_new = palloc0(sizeof(bool) * (nuniq + 1));
-	rows = palloc0(sizeof(HeapTuple) * (nuniq + 1));
+	rows = palloc0(sizeof(BulkRow) * (nuniq + 1));
 
 	srf_begin(fcinfo);
 	api_spi_begin(fcinfo, &guard);
@@ -645,24 +694,8 @@ experiments_get_bulk_assignments(PG_FUNCTION_ARGS)
 
 	for (pass = 0; pass < 2; pass++)
 	{
-		int			missing = 0;
+		int			missing = bulk_read_existing(uniq, nuniq, args[1], rows);
 
-		(void) stmt_run(&bulk_existing, NULL, args, NULL, false, 0, SPI_OK_SELECT);
-		existing_desc = SPI_tuptable->tupdesc;
-		for (k = 0; k < SPI_processed; k++)
-		{
-			bool		isnull;
-			int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[k],
-														 SPI_tuptable->tupdesc, 1,
-														 &isnull));
-
-			for (i = 0; i < nuniq; i++)
-				if (uniq[i] == id)
-					rows[i] = SPI_tuptable->vals[k];
-		}
-		for (i = 0; i < nuniq; i++)
-			if (rows[i] == NULL)
-				missing++;
 		if (!create || missing == 0 || pass > 0)
 			break;
 
@@ -682,7 +715,7 @@ experiments_get_bulk_assignments(PG_FUNCTION_ARGS)
 
 			n = 0;
 			for (i = 0; i < nuniq; i++)
-				if (rows[i] == NULL)
+				if (!rows[i].found)
 					mids[n++] = Int64GetDatum(uniq[i]);
 			dims[0] = n;
 			dargs[0] = PointerGetDatum(construct_md_array(mids, NULL, 1, dims, lbs, INT8OID,
@@ -750,12 +783,11 @@ experiments_get_bulk_assignments(PG_FUNCTION_ARGS)
 	{
 		Datum		values[8];
 		bool		nulls[8];
-		int			c;
 
-		if (rows[i] == NULL)
+		if (!rows[i].found)
 			continue;
-		for (c = 0; c < 7; c++)
-			values[c] = heap_getattr(rows[i], c + 1, existing_desc, &nulls[c]);
+		memcpy(values, rows[i].values, sizeof(rows[i].values));
+		memcpy(nulls, rows[i].nulls, sizeof(rows[i].nulls));
 		values[7] = BoolGetDatum(is_new[i]);
 		nulls[7] = false;
 		srf_put(fcinfo, values, nulls);
