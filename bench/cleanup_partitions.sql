@@ -1,9 +1,13 @@
 -- One round of the retention benchmark (bench/cleanup_partitions runs it):
 -- N events over the last 30 days in experiments.events (daily partitions)
--- and an identical unpartitioned copy with the same indexes; then 3 of the
--- 30 days are removed from each: cleanup_old_events(27) against a plain
--- DELETE ... WHERE created_at < now() - 27 days.  Each round destroys its
--- data, which is why this is not a pgbench scenario.
+-- and an identical unpartitioned copy with the same indexes; then the days
+-- older than a 27-day window are removed from each: cleanup_old_events(27)
+-- against a plain DELETE of the same rows.  cleanup_old_events keeps whole
+-- UTC days (a day goes once it is entirely older than now() - 27 days), so
+-- the plain DELETE's cutoff is the start of the UTC day holding
+-- now() - 27 days: both remove the same rows (every day of the data has a
+-- partition, so nothing is left in the default partition).  Each round
+-- destroys its data, which is why this is not a pgbench scenario.
 -- Variables: events (row count), plain_first (true/false: which runs first).
 SET client_min_messages = warning;
 \set ON_ERROR_STOP on
@@ -31,14 +35,17 @@ VACUUM ANALYZE experiments.events;
 VACUUM ANALYZE public.bench_events_plain;
 CHECKPOINT;
 
+-- the retention cutoff of cleanup_old_events(27): whole UTC days
+SELECT date_trunc('day', (now() - interval '27 days') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+       AS cutoff \gset
 SELECT count(*) AS plain_to_delete FROM public.bench_events_plain
- WHERE created_at < now() - interval '27 days' \gset
+ WHERE created_at < :'cutoff'::timestamptz \gset
 SELECT (extract(epoch FROM now() AT TIME ZONE 'UTC' - date_trunc('day', now() AT TIME ZONE 'UTC'))
         / 86400)::numeric(4, 3) AS day_fraction \gset
 
 \if :plain_first
 SELECT clock_timestamp() AS t0 \gset
-DELETE FROM public.bench_events_plain WHERE created_at < now() - interval '27 days';
+DELETE FROM public.bench_events_plain WHERE created_at < :'cutoff'::timestamptz;
 SELECT extract(epoch FROM clock_timestamp() - :'t0') * 1000 AS plain_ms \gset
 SELECT clock_timestamp() AS t0 \gset
 SELECT deleted_events AS cleanup_deleted FROM experiments.cleanup_old_events(27) \gset
@@ -48,7 +55,7 @@ SELECT clock_timestamp() AS t0 \gset
 SELECT deleted_events AS cleanup_deleted FROM experiments.cleanup_old_events(27) \gset
 SELECT extract(epoch FROM clock_timestamp() - :'t0') * 1000 AS cleanup_ms \gset
 SELECT clock_timestamp() AS t0 \gset
-DELETE FROM public.bench_events_plain WHERE created_at < now() - interval '27 days';
+DELETE FROM public.bench_events_plain WHERE created_at < :'cutoff'::timestamptz;
 SELECT extract(epoch FROM clock_timestamp() - :'t0') * 1000 AS plain_ms \gset
 \endif
 
