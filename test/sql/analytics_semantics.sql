@@ -186,6 +186,73 @@ SELECT (extract(epoch FROM date_trunc('hour', now()) - bucket) / 3600)::int AS h
   FROM experiments.get_conversion_timeline(:exp_id, 48);
 SELECT count(*) AS rows FROM experiments.get_conversion_timeline(-1);
 
+-- The hours are those of date_trunc('hour', assigned_at) in the session's
+-- time zone, across DST changes and zones offset by 30 or 45 minutes (the
+-- function finds the hour boundaries itself and counts each hour with a
+-- range scan).  Experiment "timeline-zones": one assignment every 47
+-- minutes over the last 200 days, every third converted; each function
+-- result must equal the GROUP BY over the same rows (0 rows differ).
+INSERT INTO experiments.experiments (key, name, status, seed)
+VALUES ('timeline-zones', 'Timeline zones', 'active', 'timeline-zones') RETURNING id AS tz_exp \gset
+INSERT INTO experiments.variants (experiment_id, key, name, allocation_pct, is_control)
+VALUES (:tz_exp, 'only', 'Only', 100, true) RETURNING id AS tz_var \gset
+INSERT INTO experiments.assignments (experiment_id, user_id, variant_id, version, assigned_at, converted_at)
+SELECT :tz_exp, 'tz-' || g, :tz_var, 1, now() - g * interval '47 minutes',
+       CASE WHEN g % 3 = 0 THEN now() END
+  FROM generate_series(0, 200 * 24 * 60 / 47) g;
+CREATE TEMP VIEW timeline_check AS
+SELECT z AS zone, h AS hours FROM unnest(ARRAY['UTC', 'America/New_York', 'Asia/Kathmandu',
+                                                'Australia/Lord_Howe', 'Asia/Kolkata']) z,
+                                  unnest(ARRAY[1, 24, 1000, 4800]) h;
+CREATE FUNCTION pg_temp.timeline_diff(p_exp bigint, p_zone text, p_hours int) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+    PERFORM set_config('timezone', p_zone, true);
+    SELECT count(*) INTO n FROM (
+        (SELECT * FROM experiments.get_conversion_timeline(p_exp, p_hours)
+         EXCEPT ALL
+         SELECT date_trunc('hour', assigned_at), count(*), count(converted_at),
+                count(converted_at)::float8 / count(*)
+           FROM experiments.assignments
+          WHERE experiment_id = p_exp AND assigned_at >= now() - make_interval(hours => p_hours)
+          GROUP BY 1)
+        UNION ALL
+        (SELECT date_trunc('hour', assigned_at), count(*), count(converted_at),
+                count(converted_at)::float8 / count(*)
+           FROM experiments.assignments
+          WHERE experiment_id = p_exp AND assigned_at >= now() - make_interval(hours => p_hours)
+          GROUP BY 1
+         EXCEPT ALL
+         SELECT * FROM experiments.get_conversion_timeline(p_exp, p_hours))) d;
+    RETURN n;
+END $$;
+BEGIN;
+SELECT count(*) AS cases, sum(pg_temp.timeline_diff(:tz_exp, zone, hours)) AS rows_differing
+  FROM timeline_check;
+ROLLBACK;
+-- 100 hours: one row every 47 minutes leaves no hour empty (the window's
+-- first, partial hour may be), all on the hour
+SELECT count(*) BETWEEN 100 AND 101 AS hours_with_rows,
+       bool_and(bucket = date_trunc('hour', bucket)) AS on_the_hour,
+       sum(assignments) = (SELECT count(*) FROM experiments.assignments
+                            WHERE experiment_id = :tz_exp
+                              AND assigned_at >= now() - interval '100 hours') AS all_counted
+  FROM experiments.get_conversion_timeline(:tz_exp, 100);
+-- an assignment dated 3 years ahead: the span is left to the GROUP BY
+-- statement, with the same result
+INSERT INTO experiments.assignments (experiment_id, user_id, variant_id, version, assigned_at)
+VALUES (:tz_exp, 'tz-future', :tz_var, 1, now() + interval '3 years');
+BEGIN;
+SELECT count(*) AS cases, sum(pg_temp.timeline_diff(:tz_exp, zone, hours)) AS rows_differing
+  FROM timeline_check;
+ROLLBACK;
+SELECT count(*) FILTER (WHERE bucket > now() + interval '2 years') AS future_hours,
+       sum(assignments) FILTER (WHERE bucket > now() + interval '2 years') AS future_assignments
+  FROM experiments.get_conversion_timeline(:tz_exp, 2);
+DELETE FROM experiments.experiments WHERE id = :tz_exp;
+DROP VIEW timeline_check;
+
 --------------------------------------------------------------------------
 -- get_experiment_results on experiment "pricing": 10 000 users of a 50/50
 -- experiment, split 4 500 / 5 500 (a sample ratio mismatch).
