@@ -42,6 +42,7 @@
 #include "utils/snapmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
 #include "utils/timestamp.h"
 
 #include "common/args.h"
@@ -527,14 +528,51 @@ an_relid(Oid nsp, const char *name)
 }
 
 static AttrNumber
-an_attnum(Relation rel, const char *name)
+an_attnum(Oid relid, const char *name)
 {
-	AttrNumber	att = get_attnum(RelationGetRelid(rel), name);
+	AttrNumber	att = get_attnum(relid, name);
 
 	if (att == InvalidAttrNumber)
-		elog(ERROR, "experiments: column \"%s\" of \"%s\" is missing",
-			 name, RelationGetRelationName(rel));
+		elog(ERROR, "experiments: column \"%s\" of relation %u is missing", name, relid);
 	return att;
+}
+
+/*
+ * The relations, indexes and columns the counters are read from, looked up
+ * once per backend and again whenever the extension's schema is another one
+ * (the extension dropped and created again).
+ */
+static struct
+{
+	Oid			nsp;
+	Oid			variants;
+	Oid			variants_by_experiment;
+	Oid			counters;
+	Oid			counters_key;
+	AttrNumber	v_id, v_exp, v_key, v_alloc, v_conv, c_var, c_alloc, c_conv;
+}			an_counters_rels;
+
+static void
+an_counters_lookup(void)
+{
+	Oid			nsp = experiments_schema_oid();
+
+	if (an_counters_rels.nsp == nsp)
+		return;
+	an_counters_rels.nsp = InvalidOid;
+	an_counters_rels.variants = an_relid(nsp, "variants");
+	an_counters_rels.variants_by_experiment = an_relid(nsp, "variants_experiment_id_key_key");
+	an_counters_rels.counters = an_relid(nsp, "variant_counters");
+	an_counters_rels.counters_key = an_relid(nsp, "variant_counters_pkey");
+	an_counters_rels.v_id = an_attnum(an_counters_rels.variants, "id");
+	an_counters_rels.v_exp = an_attnum(an_counters_rels.variants, "experiment_id");
+	an_counters_rels.v_key = an_attnum(an_counters_rels.variants, "key");
+	an_counters_rels.v_alloc = an_attnum(an_counters_rels.variants, "total_allocations");
+	an_counters_rels.v_conv = an_attnum(an_counters_rels.variants, "total_conversions");
+	an_counters_rels.c_var = an_attnum(an_counters_rels.counters, "variant_id");
+	an_counters_rels.c_alloc = an_attnum(an_counters_rels.counters, "allocations");
+	an_counters_rels.c_conv = an_attnum(an_counters_rels.counters, "conversions");
+	an_counters_rels.nsp = nsp;
 }
 
 static int64
@@ -548,33 +586,29 @@ an_heap_int64(HeapTuple tup, Relation rel, AttrNumber att)
 
 /*
  * The live totals of an experiment's variants, ordered by id; returns how
- * many (0 for an unknown experiment).  Runs under the guard.
+ * many (0 for an unknown experiment).  Runs under the guard.  The stripes
+ * of all the variants are read by one range scan of variant_counters' key,
+ * from the smallest variant id to the largest.
  */
 static int
 an_variant_totals(int64 experiment_id, VarTotals **out)
 {
-	Oid			nsp = experiments_schema_oid();
 	Snapshot	snap = GetActiveSnapshot();
 	Relation	vrel;
 	Relation	crel;
 	SysScanDesc scan;
-	ScanKeyData key;
+	ScanKeyData key[2];
 	HeapTuple	tup;
-	AttrNumber	v_id, v_exp, v_key, v_alloc, v_conv, c_var, c_alloc, c_conv;
 	VarTotals  *vars = NULL;
 	int			nvar = 0;
 	int			cap = 0;
-	int			v;
 
-	vrel = table_open(an_relid(nsp, "variants"), AccessShareLock);
-	v_id = an_attnum(vrel, "id");
-	v_exp = an_attnum(vrel, "experiment_id");
-	v_key = an_attnum(vrel, "key");
-	v_alloc = an_attnum(vrel, "total_allocations");
-	v_conv = an_attnum(vrel, "total_conversions");
-	ScanKeyInit(&key, v_exp, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(experiment_id));
-	scan = systable_beginscan(vrel, an_relid(nsp, "variants_experiment_id_key_key"), true,
-							  snap, 1, &key);
+	an_counters_lookup();
+	vrel = table_open(an_counters_rels.variants, AccessShareLock);
+	ScanKeyInit(&key[0], an_counters_rels.v_exp, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(experiment_id));
+	scan = systable_beginscan(vrel, an_counters_rels.variants_by_experiment, true,
+							  snap, 1, key);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		bool		isnull;
@@ -585,12 +619,12 @@ an_variant_totals(int64 experiment_id, VarTotals **out)
 			vars = vars ? repalloc(vars, sizeof(VarTotals) * cap)
 				: palloc(sizeof(VarTotals) * cap);
 		}
-		vars[nvar].id = an_heap_int64(tup, vrel, v_id);
-		vars[nvar].key = PointerGetDatum(DatumGetTextPCopy(heap_getattr(tup, v_key,
+		vars[nvar].id = an_heap_int64(tup, vrel, an_counters_rels.v_id);
+		vars[nvar].key = PointerGetDatum(DatumGetTextPCopy(heap_getattr(tup, an_counters_rels.v_key,
 																		 RelationGetDescr(vrel),
 																		 &isnull)));
-		vars[nvar].allocations = an_heap_int64(tup, vrel, v_alloc);
-		vars[nvar].conversions = an_heap_int64(tup, vrel, v_conv);
+		vars[nvar].allocations = an_heap_int64(tup, vrel, an_counters_rels.v_alloc);
+		vars[nvar].conversions = an_heap_int64(tup, vrel, an_counters_rels.v_conv);
 		nvar++;
 	}
 	systable_endscan(scan);
@@ -600,29 +634,63 @@ an_variant_totals(int64 experiment_id, VarTotals **out)
 		*out = NULL;
 		return 0;
 	}
-
-	crel = table_open(an_relid(nsp, "variant_counters"), AccessShareLock);
-	c_var = an_attnum(crel, "variant_id");
-	c_alloc = an_attnum(crel, "allocations");
-	c_conv = an_attnum(crel, "conversions");
-	for (v = 0; v < nvar; v++)
-	{
-		ScanKeyInit(&key, c_var, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(vars[v].id));
-		scan = systable_beginscan(crel, an_relid(nsp, "variant_counters_pkey"), true,
-								  snap, 1, &key);
-		while (HeapTupleIsValid(tup = systable_getnext(scan)))
-		{
-			vars[v].allocations += an_heap_int64(tup, crel, c_alloc);
-			vars[v].conversions += an_heap_int64(tup, crel, c_conv);
-		}
-		systable_endscan(scan);
-	}
-	table_close(crel, NoLock);
-
 	if (nvar > 1)
 		qsort(vars, nvar, sizeof(VarTotals), var_totals_cmp);
+
+	crel = table_open(an_counters_rels.counters, AccessShareLock);
+	ScanKeyInit(&key[0], an_counters_rels.c_var, BTGreaterEqualStrategyNumber, F_INT8GE,
+				Int64GetDatum(vars[0].id));
+	ScanKeyInit(&key[1], an_counters_rels.c_var, BTLessEqualStrategyNumber, F_INT8LE,
+				Int64GetDatum(vars[nvar - 1].id));
+	scan = systable_beginscan(crel, an_counters_rels.counters_key, true, snap, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		int64		id = an_heap_int64(tup, crel, an_counters_rels.c_var);
+		int			lo = 0,
+					hi = nvar - 1;
+
+		/* the variant of this stripe, if it is one of ours */
+		while (lo < hi)
+		{
+			int			mid = (lo + hi) / 2;
+
+			if (vars[mid].id < id)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (vars[lo].id != id)
+			continue;
+		vars[lo].allocations += an_heap_int64(tup, crel, an_counters_rels.c_alloc);
+		vars[lo].conversions += an_heap_int64(tup, crel, an_counters_rels.c_conv);
+	}
+	systable_endscan(scan);
+	table_close(crel, NoLock);
+
 	*out = vars;
 	return nvar;
+}
+
+/*
+ * round(conversions / greatest(allocations, 1), 6) as numeric, as the view
+ * variant_totals computes it: in integers (rounded half away from zero)
+ * for counts below 10^8, else with numeric arithmetic (whose division
+ * rounds at 16 or more digits first; that changes the 6th decimal only
+ * after a run of nine 9s from the 7th on, which no quotient of integers
+ * below 10^8 has).
+ */
+static Datum
+an_rate6(int64 conversions, int64 allocations)
+{
+	int64		den = Max(allocations, 1);
+
+	if (conversions >= 0 && conversions < 100000000 && den < 100000000)
+		return NumericGetDatum(int64_div_fast_to_numeric((conversions * 2000000 / den + 1) / 2, 6));
+	return DirectFunctionCall2(numeric_round,
+							   DirectFunctionCall2(numeric_div,
+												   DirectFunctionCall1(int8_numeric, Int64GetDatum(conversions)),
+												   DirectFunctionCall1(int8_numeric, Int64GetDatum(den))),
+							   Int32GetDatum(6));
 }
 
 PG_FUNCTION_INFO_V1(experiments_get_variant_stats);
@@ -649,12 +717,7 @@ experiments_get_variant_stats(PG_FUNCTION_ARGS)
 		values[1] = vars[v].key;
 		values[2] = Int64GetDatum(vars[v].allocations);
 		values[3] = Int64GetDatum(vars[v].conversions);
-		/* as variant_totals: round(conversions / greatest(allocations, 1), 6) */
-		values[4] = DirectFunctionCall2(numeric_round,
-										DirectFunctionCall2(numeric_div,
-															DirectFunctionCall1(int8_numeric, Int64GetDatum(vars[v].conversions)),
-															DirectFunctionCall1(int8_numeric, Int64GetDatum(Max(vars[v].allocations, 1)))),
-										Int32GetDatum(6));
+		values[4] = an_rate6(vars[v].conversions, vars[v].allocations);
 		srf_put(fcinfo, values, nulls);
 	}
 	return (Datum) 0;

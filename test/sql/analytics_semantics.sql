@@ -170,6 +170,36 @@ SELECT variant_id = :ctl AS is_ctl_id, variant_key, total_allocations, total_con
        round(conversion_rate, 6) AS conversion_rate
   FROM experiments.get_variant_stats(:exp_id);
 SELECT count(*) AS rows FROM experiments.get_variant_stats(-1);
+-- get_variant_stats reads the counters itself: the same rows as the view
+-- variant_totals, rates rounded half away from zero at 6 places included
+-- (5 / 8 000 000 = 0.000000625 -> 0.000001; 2 / 3; huge counts), and
+-- stripes of other experiments' variants between this one's ids are not
+-- counted.
+INSERT INTO experiments.experiments (key, name, seed)
+VALUES ('rates', 'Rates', 'rates') RETURNING id AS rx \gset
+INSERT INTO experiments.experiments (key, name, seed)
+VALUES ('rates-other', 'Rates (other)', 'rates-other') RETURNING id AS ro \gset
+INSERT INTO experiments.variants (experiment_id, key, name, total_allocations, total_conversions)
+SELECT CASE WHEN i % 2 = 0 THEN :rx ELSE :ro END, 'v' || i, 'v' || i, a, c
+  FROM (VALUES (1, 8000000, 5), (2, 8000000, 5), (3, 3, 1), (4, 3, 2), (5, 0, 0), (6, 0, 0),
+               (7, 7, 7), (8, 9000000000000, 4500000000001), (9, 1, 1), (10, 200000000, 3))
+       v (i, a, c);
+INSERT INTO experiments.variant_counters (variant_id, slot, allocations, conversions)
+SELECT v.id, s, 10 + s, s FROM experiments.variants v, generate_series(0, 2) s
+ WHERE v.experiment_id IN (:rx, :ro) AND v.key IN ('v5', 'v6', 'v9', 'v10');
+SELECT variant_key, total_allocations, total_conversions, conversion_rate
+  FROM experiments.get_variant_stats(:rx);
+SELECT count(*) AS rows_differing FROM (
+    (SELECT * FROM experiments.get_variant_stats(:rx)
+     EXCEPT ALL
+     SELECT variant_id, variant_key, total_allocations, total_conversions, conversion_rate
+       FROM experiments.variant_totals WHERE experiment_id = :rx)
+    UNION ALL
+    (SELECT variant_id, variant_key, total_allocations, total_conversions, conversion_rate
+       FROM experiments.variant_totals WHERE experiment_id = :rx
+     EXCEPT ALL
+     SELECT * FROM experiments.get_variant_stats(:rx))) d;
+DELETE FROM experiments.experiments WHERE id IN (:rx, :ro);
 
 --------------------------------------------------------------------------
 -- get_conversion_timeline: hourly buckets of assigned_at, newest first.
