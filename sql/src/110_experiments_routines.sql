@@ -166,7 +166,7 @@ RETURNS TABLE (deleted_events bigint, deleted_outbox bigint)
 LANGUAGE C VOLATILE CALLED ON NULL INPUT ROWS 1
 AS 'MODULE_PATHNAME', 'experiments_cleanup_old_events';
 COMMENT ON FUNCTION experiments.cleanup_old_events(integer) IS
-    'experiments retention: events older than the window, outbox rows processed over 7 days ago';
+    'experiments retention: whole UTC days of events older than the window (rows outside daily partitions by the exact cutoff), outbox rows processed over 7 days ago';
 
 CREATE FUNCTION experiments.ensure_event_partitions(p_from date DEFAULT NULL,
                                                     p_to   date DEFAULT NULL)

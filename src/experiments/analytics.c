@@ -31,9 +31,18 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "miscadmin.h"
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "utils/array.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
 #include "utils/timestamp.h"
 
 #include "common/args.h"
@@ -480,33 +489,262 @@ experiments_get_experiment_stats(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------------------
  * get_variant_stats: the maintained counters, O(variants)
+ *
+ * The totals of the view variant_totals (folded + striped deltas), read
+ * with two index scans in the caller's snapshot (the variants of the
+ * experiment by variants (experiment_id, key), then each one's stripes by
+ * the key of variant_counters) instead of a statement: the call reads a few
+ * rows, and a statement's executor start-up (the view's plan is a sort over
+ * a nested loop of per-variant aggregates) cost more than the reads, which
+ * made the function slower than the same SELECT sent by a client.
  * ------------------------------------------------------------------------
  */
-static const StmtDef variant_stats_stmt = {
-	"analytics.variant_stats",
-	"SELECT t.variant_id, t.variant_key, t.total_allocations::int8,"
-	"       t.total_conversions::int8, t.conversion_rate"
-	"  FROM experiments.variant_totals t"
-	" WHERE t.experiment_id = $1"
-	" ORDER BY t.variant_id",
-	1, {INT8OID}
-};
+typedef struct VarTotals
+{
+	int64		id;
+	Datum		key;			/* text, copied */
+	int64		allocations;
+	int64		conversions;
+} VarTotals;
+
+static int
+var_totals_cmp(const void *a, const void *b)
+{
+	int64		x = ((const VarTotals *) a)->id;
+	int64		y = ((const VarTotals *) b)->id;
+
+	return (x > y) - (x < y);
+}
+
+/* A relation or index of the extension's schema, by name. */
+static Oid
+an_relid(Oid nsp, const char *name)
+{
+	Oid			relid = get_relname_relid(name, nsp);
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "experiments: relation \"%s\" is missing", name);
+	return relid;
+}
+
+static AttrNumber
+an_attnum(Oid relid, const char *name)
+{
+	AttrNumber	att = get_attnum(relid, name);
+
+	if (att == InvalidAttrNumber)
+		elog(ERROR, "experiments: column \"%s\" of relation %u is missing", name, relid);
+	return att;
+}
+
+/*
+ * The relations, indexes and columns the counters are read from, looked up
+ * once per backend and again whenever the extension's schema is another one
+ * (the extension dropped and created again).
+ */
+static struct
+{
+	Oid			nsp;
+	Oid			variants;
+	Oid			variants_by_experiment;
+	Oid			counters;
+	Oid			counters_key;
+	AttrNumber	v_id, v_exp, v_key, v_alloc, v_conv, c_var, c_alloc, c_conv;
+}			an_counters_rels;
+
+static void
+an_counters_lookup(void)
+{
+	Oid			nsp = experiments_schema_oid();
+
+	if (an_counters_rels.nsp == nsp)
+		return;
+	an_counters_rels.nsp = InvalidOid;
+	an_counters_rels.variants = an_relid(nsp, "variants");
+	an_counters_rels.variants_by_experiment = an_relid(nsp, "variants_experiment_id_key_key");
+	an_counters_rels.counters = an_relid(nsp, "variant_counters");
+	an_counters_rels.counters_key = an_relid(nsp, "variant_counters_pkey");
+	an_counters_rels.v_id = an_attnum(an_counters_rels.variants, "id");
+	an_counters_rels.v_exp = an_attnum(an_counters_rels.variants, "experiment_id");
+	an_counters_rels.v_key = an_attnum(an_counters_rels.variants, "key");
+	an_counters_rels.v_alloc = an_attnum(an_counters_rels.variants, "total_allocations");
+	an_counters_rels.v_conv = an_attnum(an_counters_rels.variants, "total_conversions");
+	an_counters_rels.c_var = an_attnum(an_counters_rels.counters, "variant_id");
+	an_counters_rels.c_alloc = an_attnum(an_counters_rels.counters, "allocations");
+	an_counters_rels.c_conv = an_attnum(an_counters_rels.counters, "conversions");
+	an_counters_rels.nsp = nsp;
+}
+
+static int64
+an_heap_int64(HeapTuple tup, Relation rel, AttrNumber att)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, att, RelationGetDescr(rel), &isnull);
+
+	return isnull ? 0 : DatumGetInt64(d);
+}
+
+/*
+ * The live totals of an experiment's variants, ordered by id; returns how
+ * many (0 for an unknown experiment).  Runs under the guard.  The stripes
+ * of all the variants are read by one range scan of variant_counters' key,
+ * from the smallest variant id to the largest.
+ */
+static int
+an_variant_totals(int64 experiment_id, VarTotals **out)
+{
+	Snapshot	snap = GetActiveSnapshot();
+	Relation	vrel;
+	Relation	crel;
+	SysScanDesc scan;
+	ScanKeyData key[2];
+	HeapTuple	tup;
+	VarTotals  *vars = NULL;
+	int			nvar = 0;
+	int			cap = 0;
+
+	an_counters_lookup();
+	vrel = table_open(an_counters_rels.variants, AccessShareLock);
+	ScanKeyInit(&key[0], an_counters_rels.v_exp, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(experiment_id));
+	scan = systable_beginscan(vrel, an_counters_rels.variants_by_experiment, true,
+							  snap, 1, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+
+		if (nvar == cap)
+		{
+			cap = cap ? cap * 2 : 8;
+			vars = vars ? repalloc(vars, sizeof(VarTotals) * cap)
+				: palloc(sizeof(VarTotals) * cap);
+		}
+		vars[nvar].id = an_heap_int64(tup, vrel, an_counters_rels.v_id);
+		vars[nvar].key = PointerGetDatum(DatumGetTextPCopy(heap_getattr(tup, an_counters_rels.v_key,
+																		 RelationGetDescr(vrel),
+																		 &isnull)));
+		vars[nvar].allocations = an_heap_int64(tup, vrel, an_counters_rels.v_alloc);
+		vars[nvar].conversions = an_heap_int64(tup, vrel, an_counters_rels.v_conv);
+		nvar++;
+	}
+	systable_endscan(scan);
+	table_close(vrel, NoLock);
+	if (nvar == 0)
+	{
+		*out = NULL;
+		return 0;
+	}
+	if (nvar > 1)
+		qsort(vars, nvar, sizeof(VarTotals), var_totals_cmp);
+
+	crel = table_open(an_counters_rels.counters, AccessShareLock);
+	ScanKeyInit(&key[0], an_counters_rels.c_var, BTGreaterEqualStrategyNumber, F_INT8GE,
+				Int64GetDatum(vars[0].id));
+	ScanKeyInit(&key[1], an_counters_rels.c_var, BTLessEqualStrategyNumber, F_INT8LE,
+				Int64GetDatum(vars[nvar - 1].id));
+	scan = systable_beginscan(crel, an_counters_rels.counters_key, true, snap, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		int64		id = an_heap_int64(tup, crel, an_counters_rels.c_var);
+		int			lo = 0,
+					hi = nvar - 1;
+
+		/* the variant of this stripe, if it is one of ours */
+		while (lo < hi)
+		{
+			int			mid = (lo + hi) / 2;
+
+			if (vars[mid].id < id)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (vars[lo].id != id)
+			continue;
+		vars[lo].allocations += an_heap_int64(tup, crel, an_counters_rels.c_alloc);
+		vars[lo].conversions += an_heap_int64(tup, crel, an_counters_rels.c_conv);
+	}
+	systable_endscan(scan);
+	table_close(crel, NoLock);
+
+	*out = vars;
+	return nvar;
+}
+
+/*
+ * round(conversions / greatest(allocations, 1), 6) as numeric, as the view
+ * variant_totals computes it: in integers (rounded half away from zero)
+ * for counts below 10^8, else with numeric arithmetic (whose division
+ * rounds at 16 or more digits first; that changes the 6th decimal only
+ * after a run of nine 9s from the 7th on, which no quotient of integers
+ * below 10^8 has).
+ */
+static Datum
+an_rate6(int64 conversions, int64 allocations)
+{
+	int64		den = Max(allocations, 1);
+
+	if (conversions >= 0 && conversions < 100000000 && den < 100000000)
+		return NumericGetDatum(int64_div_fast_to_numeric((conversions * 2000000 / den + 1) / 2, 6));
+	return DirectFunctionCall2(numeric_round,
+							   DirectFunctionCall2(numeric_div,
+												   DirectFunctionCall1(int8_numeric, Int64GetDatum(conversions)),
+												   DirectFunctionCall1(int8_numeric, Int64GetDatum(den))),
+							   Int32GetDatum(6));
+}
 
 PG_FUNCTION_INFO_V1(experiments_get_variant_stats);
 Datum
 experiments_get_variant_stats(PG_FUNCTION_ARGS)
 {
-	Datum		args[1];
+	ApiGuard	guard;
+	VarTotals  *vars;
+	int			nvar;
+	int			v;
 
 	arg_not_null(fcinfo, 0, "p_experiment_id");
-	args[0] = PG_GETARG_DATUM(0);
-	return an_rows(fcinfo, &variant_stats_stmt, args);
+	srf_begin(fcinfo);
+	api_guard_enter(fcinfo, &guard);
+	nvar = an_variant_totals(PG_GETARG_INT64(0), &vars);
+	api_guard_leave(&guard);
+
+	for (v = 0; v < nvar; v++)
+	{
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+
+		values[0] = Int64GetDatum(vars[v].id);
+		values[1] = vars[v].key;
+		values[2] = Int64GetDatum(vars[v].allocations);
+		values[3] = Int64GetDatum(vars[v].conversions);
+		values[4] = an_rate6(vars[v].conversions, vars[v].allocations);
+		srf_put(fcinfo, values, nulls);
+	}
+	return (Datum) 0;
 }
 
 /* ------------------------------------------------------------------------
  * get_conversion_timeline: hourly buckets of assignments, newest first
+ *
+ * GROUP BY date_trunc('hour', assigned_at) truncates every row in the
+ * session's time zone and sorts (or hashes) them all.  Instead the hour
+ * boundaries are computed here, once per hour, from the window's first to
+ * its last assignment (one index probe each), and each hour is counted by
+ * one range scan of assignments (experiment_id, assigned_at) INCLUDE
+ * (converted_at): per row, only the index-only scan and the count.
+ *
+ * The boundaries are found by stepping 15 minutes from the first hour: a
+ * new hour starts at a step whose truncation is the step itself.  In every
+ * zone whose offsets (and DST shifts) are multiples of 15 minutes, all of
+ * today's, the hours are exactly those of date_trunc('hour'); if a step
+ * truncates to another instant (a local mean time of the past), the
+ * function falls back to the GROUP BY statement.
  * ------------------------------------------------------------------------
  */
+#define AN_TIMELINE_STEP (15 * USECS_PER_MINUTE)
+/* two years of steps */
+#define AN_TIMELINE_MAX_STEPS (2 * 366 * 24 * 4)
+
 static const StmtDef timeline_stmt = {
 	"analytics.timeline",
 	"SELECT pg_catalog.date_trunc('hour', a.assigned_at),"
@@ -514,22 +752,146 @@ static const StmtDef timeline_stmt = {
 	"       pg_catalog.count(a.converted_at)::float8 / pg_catalog.count(*)::float8"
 	"  FROM experiments.assignments a"
 	" WHERE a.experiment_id = $1"
-	"   AND a.assigned_at >= pg_catalog.now() - pg_catalog.make_interval(hours => $2)"
+	"   AND a.assigned_at >= $2"
 	" GROUP BY 1"
 	" ORDER BY 1 DESC",
-	2, {INT8OID, INT4OID}
+	2, {INT8OID, TIMESTAMPTZOID}
 };
+
+/* $1 experiment, $2 window start: the first and the last assignment in it */
+static const StmtDef timeline_span_stmt = {
+	"analytics.timeline_span",
+	"SELECT pg_catalog.min(a.assigned_at), pg_catalog.max(a.assigned_at)"
+	"  FROM experiments.assignments a"
+	" WHERE a.experiment_id = $1 AND a.assigned_at >= $2",
+	2, {INT8OID, TIMESTAMPTZOID}
+};
+
+/* $1 experiment, $2 hour labels, $3 lower and $4 upper bounds: newest first */
+static const StmtDef timeline_hours_stmt = {
+	"analytics.timeline_hours",
+	"SELECT b.label, c.n, c.conv, c.conv::float8 / c.n::float8"
+	"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4))"
+	"       WITH ORDINALITY AS b (label, lo, hi, ord),"
+	"       LATERAL (SELECT pg_catalog.count(*) AS n, pg_catalog.count(a.converted_at) AS conv"
+	"                  FROM experiments.assignments a"
+	"                 WHERE a.experiment_id = $1"
+	"                   AND a.assigned_at >= b.lo AND a.assigned_at < b.hi) c"
+	" WHERE c.n > 0"
+	" ORDER BY b.ord DESC",
+	4, {INT8OID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID}
+};
+
+static TimestampTz
+an_trunc_hour(TimestampTz t)
+{
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_trunc,
+												   PointerGetDatum(cstring_to_text("hour")),
+												   TimestampTzGetDatum(t)));
+}
+
+static Datum
+an_ts_array(TimestampTz *ts, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = TimestampTzGetDatum(ts[i]);
+	return PointerGetDatum(construct_array(d, n, TIMESTAMPTZOID, sizeof(TimestampTz),
+										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
 
 PG_FUNCTION_INFO_V1(experiments_get_conversion_timeline);
 Datum
 experiments_get_conversion_timeline(PG_FUNCTION_ARGS)
 {
-	Datum		args[2];
+	ApiGuard	guard;
+	Datum		args[4];
+	int32		hours;
+	TimestampTz lower;
+	TimestampTz first;
+	TimestampTz last;
+	TimestampTz step;
+	TimestampTz *labels;
+	TimestampTz *los;
+	TimestampTz *his;
+	int			n = 0;
+	int			cap;
+	bool		isnull1,
+				isnull2;
+	bool		exact = true;
 
 	arg_not_null(fcinfo, 0, "p_experiment_id");
+	hours = arg_int32_in(fcinfo, 1, "p_hours", 1, 876000);
+	lower = GetCurrentTransactionStartTimestamp() - (int64) hours * USECS_PER_HOUR;
 	args[0] = PG_GETARG_DATUM(0);
-	args[1] = Int32GetDatum(arg_int32_in(fcinfo, 1, "p_hours", 1, 876000));
-	return an_rows(fcinfo, &timeline_stmt, args);
+	args[1] = TimestampTzGetDatum(lower);
+
+	srf_begin(fcinfo);
+	api_spi_begin(fcinfo, &guard);
+	an_run(&timeline_span_stmt, args, NULL);
+	first = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull1));
+	last = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull2));
+	if (isnull1 || isnull2)
+	{
+		/* no assignment in the window */
+		api_spi_end(&guard);
+		return (Datum) 0;
+	}
+
+	/*
+	 * The hours from the first assignment's to the last one's; a span of
+	 * more than AN_TIMELINE_MAX_STEPS steps (future-dated rows) is left to
+	 * the GROUP BY statement.
+	 */
+	cap = 64;
+	labels = palloc(sizeof(TimestampTz) * cap);
+	labels[n++] = an_trunc_hour(first);
+	if ((last - labels[0]) / AN_TIMELINE_STEP > AN_TIMELINE_MAX_STEPS)
+		exact = false;
+	for (step = labels[0] + AN_TIMELINE_STEP; step <= last && exact; step += AN_TIMELINE_STEP)
+	{
+		TimestampTz h;
+
+		CHECK_FOR_INTERRUPTS();
+		h = an_trunc_hour(step);
+		if (h == labels[n - 1])
+			continue;
+		if (h != step)
+			exact = false;	/* an hour not starting on a 15-minute step */
+		else
+		{
+			if (n == cap)
+			{
+				cap *= 2;
+				labels = repalloc(labels, sizeof(TimestampTz) * cap);
+			}
+			labels[n++] = h;
+		}
+	}
+
+	if (exact)
+	{
+		int			i;
+
+		los = palloc(sizeof(TimestampTz) * n);
+		his = palloc(sizeof(TimestampTz) * n);
+		for (i = 0; i < n; i++)
+		{
+			los[i] = (i == 0) ? Max(labels[0], lower) : labels[i];
+			his[i] = (i + 1 < n) ? labels[i + 1] : DT_NOEND;
+		}
+		args[1] = an_ts_array(labels, n);
+		args[2] = an_ts_array(los, n);
+		args[3] = an_ts_array(his, n);
+		an_run(&timeline_hours_stmt, args, NULL);
+	}
+	else
+		an_run(&timeline_stmt, args, NULL);
+	srf_put_spi_rows(fcinfo);
+	api_spi_end(&guard);
+	return (Datum) 0;
 }
 
 /* ------------------------------------------------------------------------

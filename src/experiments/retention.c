@@ -18,13 +18,19 @@
  * into other days go on; the default partition is locked ACCESS EXCLUSIVE
  * first, so no row of that day can reach it between the move and the attach.
  *
- * Cleanup: the leftover rows older than the cutoff (in the partition
- * straddling it, in the default partition and in any partition the
- * extension did not name) are deleted first, under SHARE UPDATE EXCLUSIVE on
- * the parent (which serialises cleanups and partition creation, and lets
- * inserts run).  Then the parent is locked ACCESS EXCLUSIVE, each daily
- * partition entirely older than the cutoff is counted exactly and dropped.
- * The parent is always locked before any partition, as inserts do, so a
+ * Cleanup keeps events in whole UTC days: with the cutoff now() - p_days,
+ * a daily partition is dropped once the whole day is older than the cutoff;
+ * the day straddling the cutoff is kept whole until it is entirely outside
+ * the window, so an event is kept at least p_days days and less than one day
+ * more.  Deleting the straddling day's older part row by row cost as much as
+ * dropping all the other days together (docs/design/experiments.md,
+ * "Retention").  Rows that are not in a daily partition (the default
+ * partition, any partition the extension did not name) have no day to keep
+ * whole: those older than the exact cutoff are deleted, first, under SHARE
+ * UPDATE EXCLUSIVE on the parent (which serialises cleanups and partition
+ * creation, and lets inserts run).  Then the parent is locked ACCESS
+ * EXCLUSIVE, and each day to drop is counted exactly and dropped.  The
+ * parent is always locked before any partition, as inserts do, so a
  * concurrent insert waits for the commit and never fails or loses a row.
  *
  *-------------------------------------------------------------------------
@@ -66,8 +72,8 @@ static const StmtDef missing_days = {
 /*
  * $1 cutoff: every partition of events with what cleanup does with it:
  * 'd' drop (a day entirely older than the cutoff), 's' delete the rows older
- * than the cutoff (the day straddling it, the default partition, and any
- * partition not named by the extension), 'k' keep (a day from the cutoff on).
+ * than the cutoff (the default partition and any partition not named by the
+ * extension), 'k' keep (the day straddling the cutoff, and the later days).
  */
 static const StmtDef list_partitions = {
 	"experiments.partitions.list",
@@ -75,8 +81,6 @@ static const StmtDef list_partitions = {
 	"       CASE WHEN c.relname !~ '^events_p[0-9]{8}$' THEN 's'"
 	"            WHEN (pg_catalog.to_date(pg_catalog.substr(c.relname, 9), 'YYYYMMDD') + 1)"
 	"                 ::timestamp AT TIME ZONE 'UTC' <= $1 THEN 'd'"
-	"            WHEN pg_catalog.to_date(pg_catalog.substr(c.relname, 9), 'YYYYMMDD')"
-	"                 ::timestamp AT TIME ZONE 'UTC' < $1 THEN 's'"
 	"            ELSE 'k' END"
 	"  FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid"
 	" WHERE i.inhparent = 'experiments.events'::regclass"

@@ -170,6 +170,36 @@ SELECT variant_id = :ctl AS is_ctl_id, variant_key, total_allocations, total_con
        round(conversion_rate, 6) AS conversion_rate
   FROM experiments.get_variant_stats(:exp_id);
 SELECT count(*) AS rows FROM experiments.get_variant_stats(-1);
+-- get_variant_stats reads the counters itself: the same rows as the view
+-- variant_totals, rates rounded half away from zero at 6 places included
+-- (5 / 8 000 000 = 0.000000625 -> 0.000001; 2 / 3; huge counts), and
+-- stripes of other experiments' variants between this one's ids are not
+-- counted.
+INSERT INTO experiments.experiments (key, name, seed)
+VALUES ('rates', 'Rates', 'rates') RETURNING id AS rx \gset
+INSERT INTO experiments.experiments (key, name, seed)
+VALUES ('rates-other', 'Rates (other)', 'rates-other') RETURNING id AS ro \gset
+INSERT INTO experiments.variants (experiment_id, key, name, total_allocations, total_conversions)
+SELECT CASE WHEN i % 2 = 0 THEN :rx ELSE :ro END, 'v' || i, 'v' || i, a, c
+  FROM (VALUES (1, 8000000, 5), (2, 8000000, 5), (3, 3, 1), (4, 3, 2), (5, 0, 0), (6, 0, 0),
+               (7, 7, 7), (8, 9000000000000, 4500000000001), (9, 1, 1), (10, 200000000, 3))
+       v (i, a, c);
+INSERT INTO experiments.variant_counters (variant_id, slot, allocations, conversions)
+SELECT v.id, s, 10 + s, s FROM experiments.variants v, generate_series(0, 2) s
+ WHERE v.experiment_id IN (:rx, :ro) AND v.key IN ('v5', 'v6', 'v9', 'v10');
+SELECT variant_key, total_allocations, total_conversions, conversion_rate
+  FROM experiments.get_variant_stats(:rx);
+SELECT count(*) AS rows_differing FROM (
+    (SELECT * FROM experiments.get_variant_stats(:rx)
+     EXCEPT ALL
+     SELECT variant_id, variant_key, total_allocations, total_conversions, conversion_rate
+       FROM experiments.variant_totals WHERE experiment_id = :rx)
+    UNION ALL
+    (SELECT variant_id, variant_key, total_allocations, total_conversions, conversion_rate
+       FROM experiments.variant_totals WHERE experiment_id = :rx
+     EXCEPT ALL
+     SELECT * FROM experiments.get_variant_stats(:rx))) d;
+DELETE FROM experiments.experiments WHERE id IN (:rx, :ro);
 
 --------------------------------------------------------------------------
 -- get_conversion_timeline: hourly buckets of assigned_at, newest first.
@@ -185,6 +215,73 @@ SELECT (extract(epoch FROM date_trunc('hour', now()) - bucket) / 3600)::int AS h
        assignments, conversions, conversion_rate
   FROM experiments.get_conversion_timeline(:exp_id, 48);
 SELECT count(*) AS rows FROM experiments.get_conversion_timeline(-1);
+
+-- The hours are those of date_trunc('hour', assigned_at) in the session's
+-- time zone, across DST changes and zones offset by 30 or 45 minutes (the
+-- function finds the hour boundaries itself and counts each hour with a
+-- range scan).  Experiment "timeline-zones": one assignment every 47
+-- minutes over the last 200 days, every third converted; each function
+-- result must equal the GROUP BY over the same rows (0 rows differ).
+INSERT INTO experiments.experiments (key, name, status, seed)
+VALUES ('timeline-zones', 'Timeline zones', 'active', 'timeline-zones') RETURNING id AS tz_exp \gset
+INSERT INTO experiments.variants (experiment_id, key, name, allocation_pct, is_control)
+VALUES (:tz_exp, 'only', 'Only', 100, true) RETURNING id AS tz_var \gset
+INSERT INTO experiments.assignments (experiment_id, user_id, variant_id, version, assigned_at, converted_at)
+SELECT :tz_exp, 'tz-' || g, :tz_var, 1, now() - g * interval '47 minutes',
+       CASE WHEN g % 3 = 0 THEN now() END
+  FROM generate_series(0, 200 * 24 * 60 / 47) g;
+CREATE TEMP VIEW timeline_check AS
+SELECT z AS zone, h AS hours FROM unnest(ARRAY['UTC', 'America/New_York', 'Asia/Kathmandu',
+                                                'Australia/Lord_Howe', 'Asia/Kolkata']) z,
+                                  unnest(ARRAY[1, 24, 1000, 4800]) h;
+CREATE FUNCTION pg_temp.timeline_diff(p_exp bigint, p_zone text, p_hours int) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+    PERFORM set_config('timezone', p_zone, true);
+    SELECT count(*) INTO n FROM (
+        (SELECT * FROM experiments.get_conversion_timeline(p_exp, p_hours)
+         EXCEPT ALL
+         SELECT date_trunc('hour', assigned_at), count(*), count(converted_at),
+                count(converted_at)::float8 / count(*)
+           FROM experiments.assignments
+          WHERE experiment_id = p_exp AND assigned_at >= now() - make_interval(hours => p_hours)
+          GROUP BY 1)
+        UNION ALL
+        (SELECT date_trunc('hour', assigned_at), count(*), count(converted_at),
+                count(converted_at)::float8 / count(*)
+           FROM experiments.assignments
+          WHERE experiment_id = p_exp AND assigned_at >= now() - make_interval(hours => p_hours)
+          GROUP BY 1
+         EXCEPT ALL
+         SELECT * FROM experiments.get_conversion_timeline(p_exp, p_hours))) d;
+    RETURN n;
+END $$;
+BEGIN;
+SELECT count(*) AS cases, sum(pg_temp.timeline_diff(:tz_exp, zone, hours)) AS rows_differing
+  FROM timeline_check;
+ROLLBACK;
+-- 100 hours: one row every 47 minutes leaves no hour empty (the window's
+-- first, partial hour may be), all on the hour
+SELECT count(*) BETWEEN 100 AND 101 AS hours_with_rows,
+       bool_and(bucket = date_trunc('hour', bucket)) AS on_the_hour,
+       sum(assignments) = (SELECT count(*) FROM experiments.assignments
+                            WHERE experiment_id = :tz_exp
+                              AND assigned_at >= now() - interval '100 hours') AS all_counted
+  FROM experiments.get_conversion_timeline(:tz_exp, 100);
+-- an assignment dated 3 years ahead: the span is left to the GROUP BY
+-- statement, with the same result
+INSERT INTO experiments.assignments (experiment_id, user_id, variant_id, version, assigned_at)
+VALUES (:tz_exp, 'tz-future', :tz_var, 1, now() + interval '3 years');
+BEGIN;
+SELECT count(*) AS cases, sum(pg_temp.timeline_diff(:tz_exp, zone, hours)) AS rows_differing
+  FROM timeline_check;
+ROLLBACK;
+SELECT count(*) FILTER (WHERE bucket > now() + interval '2 years') AS future_hours,
+       sum(assignments) FILTER (WHERE bucket > now() + interval '2 years') AS future_assignments
+  FROM experiments.get_conversion_timeline(:tz_exp, 2);
+DELETE FROM experiments.experiments WHERE id = :tz_exp;
+DROP VIEW timeline_check;
 
 --------------------------------------------------------------------------
 -- get_experiment_results on experiment "pricing": 10 000 users of a 50/50

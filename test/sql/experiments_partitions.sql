@@ -86,30 +86,57 @@ SELECT experiments.ensure_event_partitions('-infinity', '2026-01-01');
 SELECT experiments.ensure_event_partitions('2026-01-01', 'infinity');
 
 --------------------------------------------------------------------------
--- cleanup_old_events across partitions (cutoff = now() - 27 days)
+-- cleanup_old_events across partitions
 --------------------------------------------------------------------------
--- whole days older than the cutoff: 5, 7 and 3 rows (and the 2 moved above)
+-- Retention keeps whole UTC days: with the cutoff now() - N days, a daily
+-- partition is dropped when its whole day is older than the cutoff, the day
+-- straddling the cutoff (day -N, which holds now() - N days) is kept whole,
+-- and rows of the default partition (days without a partition) are deleted
+-- by the exact cutoff.  Every row below sits at a fixed time of its day
+-- (:today is the UTC date of now(), date_trunc('day', now() AT TIME ZONE
+-- 'UTC')), or minutes away from a cutoff that falls in days without
+-- partitions, so that the counts do not depend on the time of day the test
+-- runs.
+-- whole days older than the cutoff of cleanup_old_events(27): 5, 7 and 3
+-- rows (and the 2 moved to day -35 above)
 INSERT INTO experiments.events (experiment_id, user_id, event_type, created_at)
 SELECT 990001, 'part-user', 'view', (:'today'::date - d) + time '12:00' + g * interval '1 s'
   FROM (VALUES (30, 5), (29, 7), (28, 3)) v (d, n), generate_series(1, v.n) g;
--- the day straddling the cutoff: 2 rows before it, 2 after it
+-- the day straddling that cutoff: 2 rows at its very start (older than the
+-- cutoff) and 2 at its very end (newer), in UTC
 INSERT INTO experiments.events (experiment_id, user_id, event_type, created_at)
-SELECT 990001, 'part-user', 'straddle-old', (:'today'::date - 27) + g * interval '1 ms'
+SELECT 990001, 'part-user', 'straddle-early',
+       ((:'today'::date - 27)::timestamp AT TIME ZONE 'UTC') + g * interval '1 ms'
   FROM generate_series(1, 2) g;
 INSERT INTO experiments.events (experiment_id, user_id, event_type, created_at)
-SELECT 990001, 'part-user', 'straddle-new', now() - interval '27 days' + interval '1 s'
+SELECT 990001, 'part-user', 'straddle-late',
+       ((:'today'::date - 26)::timestamp AT TIME ZONE 'UTC') - g * interval '1 ms'
   FROM generate_series(1, 2) g;
--- the default partition: 4 rows older than the cutoff, 3 newer (no partition for day -45 or -5)
+-- the default partition (no partition for days -46 to -36, nor -5): 4 rows
+-- of day -45, 3 of day -5, and one a minute on each side of now() - 40 days
 INSERT INTO experiments.events (experiment_id, user_id, event_type, created_at)
 SELECT 990001, 'part-user', CASE WHEN d = 45 THEN 'default-old' ELSE 'default-new' END,
        (:'today'::date - d) + time '06:00' + g * interval '1 s'
   FROM (VALUES (45, 4), (5, 3)) v (d, n), generate_series(1, v.n) g;
+INSERT INTO experiments.events (experiment_id, user_id, event_type, created_at)
+VALUES (990001, 'part-user', 'default-edge-old', now() - interval '40 days 1 minute'),
+       (990001, 'part-user', 'default-edge-new', now() - interval '40 days' + interval '1 minute');
 SELECT CASE WHEN tableoid = 'experiments.events_default'::regclass THEN 'default'
             ELSE 'day ' || (to_date(substr(tableoid::regclass::text, 21), 'YYYYMMDD') - :'today'::date)
        END AS part, count(*)
   FROM experiments.events WHERE experiment_id = 990001 GROUP BY 1 ORDER BY 1;
 
--- 2 + 5 + 7 + 3 rows of dropped days, 2 straddling rows, 4 default rows: 23
+-- cleanup_old_events(40): no daily partition is older than day -35, so only
+-- the default partition's rows older than now() - 40 days go, exactly: the 4
+-- rows of day -45 and the one a minute before the cutoff; 5
+SELECT deleted_events FROM experiments.cleanup_old_events(40);
+SELECT count(*) FILTER (WHERE event_type LIKE 'default-%') AS default_rows_left,
+       count(*) FILTER (WHERE event_type = 'default-edge-new') AS edge_new_left
+  FROM experiments.events WHERE experiment_id = 990001;
+-- cleanup_old_events(27): the days -35 (2 rows), -31 (none), -30 (5), -29
+-- (7) and -28 (3) are dropped: 17; day -27 straddles the cutoff and is kept
+-- whole, with its 2 rows older than the cutoff; in the default partition,
+-- the row of now() - 40 days + 1 minute is older than the cutoff: 1; 18
 SELECT deleted_events, deleted_outbox >= 0 AS outbox_ok FROM experiments.cleanup_old_events(27);
 SELECT event_type, count(*) FROM experiments.events WHERE experiment_id = 990001
  GROUP BY 1 ORDER BY 1;
@@ -117,8 +144,9 @@ SELECT event_type, count(*) FROM experiments.events WHERE experiment_id = 990001
 SELECT day FROM my_parts WHERE daily AND day < 0 ORDER BY day;
 -- nothing left to do
 SELECT deleted_events FROM experiments.cleanup_old_events(27);
--- a shorter window: the straddling day and day -26 go as whole partitions now
--- (cutoff now() - 4 days), and the 3 default rows of day -5
+-- a shorter window (cutoff now() - 4 days, in day -4): day -27 (its 4 rows)
+-- and day -26 (none) are now whole days older than the cutoff and dropped,
+-- and the 3 default rows of day -5 are older than it: 7
 SELECT deleted_events FROM experiments.cleanup_old_events(4);
 SELECT count(*) AS mine_left FROM experiments.events WHERE experiment_id = 990001;
 SELECT day FROM my_parts WHERE daily AND day < 0 ORDER BY day;
