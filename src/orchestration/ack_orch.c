@@ -35,6 +35,7 @@
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 
@@ -67,94 +68,160 @@
 	" custom_status_version = " t ".custom_status_version" \
 	"                         + CASE WHEN $11 IS NULL THEN 0 ELSE 1 END"
 
-static const StmtDef write_turn = {
-	"orchestration.ack.write_turn",
-	"WITH l AS ("
-	"  SELECT k.instance_id FROM @schema@.instance_locks k"
-	"   WHERE k.lock_token = $1 AND k.locked_until > $2"
-	"     FOR UPDATE),"
-	" i AS ("
-	"  INSERT INTO @schema@.instances AS t"
-	"         (instance_id, orchestration_name, orchestration_version, current_execution_id,"
-	"          created_at, updated_at, parent_instance_id, custom_status, custom_status_version)"
-	"  SELECT l.instance_id, $5, $6, $4, $3, $3, $7, CASE WHEN $11 = 'set' THEN $12 END,"
-	"         CASE WHEN $11 IS NULL THEN 0 ELSE 1 END"
-	"    FROM l WHERE $5::text IS NOT NULL AND $6::text IS NOT NULL"
-	"  ON CONFLICT (instance_id) DO UPDATE"
-	"     SET orchestration_name = EXCLUDED.orchestration_name,"
-	"         orchestration_version = EXCLUDED.orchestration_version,"
-	"         parent_instance_id = COALESCE(t.parent_instance_id, EXCLUDED.parent_instance_id),"
-	"         current_execution_id = GREATEST(t.current_execution_id, EXCLUDED.current_execution_id),"
-	"         updated_at = EXCLUDED.updated_at, " CUSTOM_STATUS_SET("t") "),"
-	" u AS ("
-	"  UPDATE @schema@.instances t"
-	"     SET current_execution_id = GREATEST(t.current_execution_id, $4),"
-	"         updated_at = $3, " CUSTOM_STATUS_SET("t")
-	"    FROM l"
-	"   WHERE t.instance_id = l.instance_id AND ($5::text IS NULL OR $6::text IS NULL)),"
-	" e AS ("
-	"  INSERT INTO @schema@.executions AS x"
-	"         (instance_id, execution_id, status, output, started_at, completed_at,"
-	"          duroxide_version_major, duroxide_version_minor, duroxide_version_patch)"
-	"  SELECT l.instance_id, $4, COALESCE($8, 'Running'), CASE WHEN $8::text IS NOT NULL THEN $9 END,"
-	"         $3, CASE WHEN $8 IN ('Completed', 'Failed') THEN $3 END,"
-	"         $10[1], $10[2], $10[3]"
-	"    FROM l"
-	"  ON CONFLICT (instance_id, execution_id) DO UPDATE"
-	"     SET status = COALESCE($8, x.status),"
-	"         output = CASE WHEN $8::text IS NULL THEN x.output ELSE $9 END,"
-	"         completed_at = CASE WHEN $8::text IS NULL THEN x.completed_at"
-	"                             WHEN $8 IN ('Completed', 'Failed') THEN $3 END,"
-	"         duroxide_version_major = CASE WHEN $10::int[] IS NULL"
-	"                                       THEN x.duroxide_version_major ELSE $10[1] END,"
-	"         duroxide_version_minor = CASE WHEN $10::int[] IS NULL"
-	"                                       THEN x.duroxide_version_minor ELSE $10[2] END,"
-	"         duroxide_version_patch = CASE WHEN $10::int[] IS NULL"
-	"                                       THEN x.duroxide_version_patch ELSE $10[3] END"
-	"   WHERE $8::text IS NOT NULL OR $10::int[] IS NOT NULL),"
-	" h AS ("
-	"  INSERT INTO @schema@.history"
-	"         (instance_id, execution_id, event_id, event_type, event_data, created_at)"
-	"  SELECT l.instance_id, $4, u.id, u.type, u.data, $3"
-	"    FROM l, ROWS FROM (pg_catalog.unnest($13::bigint[]), pg_catalog.unnest($14::text[]),"
-	"                       pg_catalog.unnest($15::text[])) AS u(id, type, data)),"
-	" w AS ("
-	"  INSERT INTO @schema@.worker_queue"
-	"         (work_item, visible_at, created_at, instance_id, execution_id, activity_id,"
-	"          session_id, tag)"
-	"  SELECT u.item, $3, $3, u.instance, u.execution, u.activity, u.session, u.tag"
-	"    FROM l, ROWS FROM (pg_catalog.unnest($16::text[]), pg_catalog.unnest($17::text[]),"
-	"                       pg_catalog.unnest($18::bigint[]), pg_catalog.unnest($19::bigint[]),"
-	"                       pg_catalog.unnest($20::text[]), pg_catalog.unnest($21::text[]))"
-	"         WITH ORDINALITY AS u(item, instance, execution, activity, session, tag, n)"
-	"   ORDER BY u.n),"
-	" c AS ("
-	"  DELETE FROM @schema@.worker_queue q"
-	"   USING l, ROWS FROM (pg_catalog.unnest($22::text[]), pg_catalog.unnest($23::bigint[]),"
-	"                       pg_catalog.unnest($24::bigint[])) AS c(instance, execution, activity)"
-	"   WHERE q.instance_id = c.instance AND q.execution_id = c.execution"
-	"     AND q.activity_id = c.activity"
-	"     AND pg_catalog.cardinality($22::text[]) > 0),"
-	" o AS ("
-	"  INSERT INTO @schema@.orchestrator_queue (instance_id, work_item, visible_at, created_at)"
-	"  SELECT COALESCE(u.instance, l.instance_id), u.item, u.visible_at, $3"
-	"    FROM l, ROWS FROM (pg_catalog.unnest($25::text[]), pg_catalog.unnest($26::text[]),"
-	"                       pg_catalog.unnest($27::timestamptz[]))"
-	"         WITH ORDINALITY AS u(instance, item, visible_at, n)"
-	"   ORDER BY u.n),"
-	" b AS ("
-	"  DELETE FROM @schema@.orchestrator_queue q USING l"
-	"   WHERE q.lock_token = $1 AND q.instance_id = l.instance_id),"
-	" d AS ("
-	"  DELETE FROM @schema@.instance_locks k USING l"
+/*
+ * The turn's statement, in parts.  A turn runs only the parts it needs:
+ * the instance is inserted (i, when the metadata names the orchestration)
+ * or updated (u), and the history (h), worker items (w), cancelled
+ * activities (c) and orchestrator items (o) parts are left out when their
+ * arrays are empty, so that the executor does not set up and run writes
+ * that have nothing to write.  Each combination is its own kept statement
+ * (turn_statement()); the parameters are the same for all of them.
+ */
+#define TURN_HEAD \
+	"WITH l AS ("\
+	"  SELECT k.instance_id FROM @schema@.instance_locks k"\
+	"   WHERE k.lock_token = $1 AND k.locked_until > $2"\
+	"     FOR UPDATE)"
+#define TURN_PART_I \
+	", i AS ("\
+	"  INSERT INTO @schema@.instances AS t"\
+	"         (instance_id, orchestration_name, orchestration_version, current_execution_id,"\
+	"          created_at, updated_at, parent_instance_id, custom_status, custom_status_version)"\
+	"  SELECT l.instance_id, $5, $6, $4, $3, $3, $7, CASE WHEN $11 = 'set' THEN $12 END,"\
+	"         CASE WHEN $11 IS NULL THEN 0 ELSE 1 END"\
+	"    FROM l WHERE $5::text IS NOT NULL AND $6::text IS NOT NULL"\
+	"  ON CONFLICT (instance_id) DO UPDATE"\
+	"     SET orchestration_name = EXCLUDED.orchestration_name,"\
+	"         orchestration_version = EXCLUDED.orchestration_version,"\
+	"         parent_instance_id = COALESCE(t.parent_instance_id, EXCLUDED.parent_instance_id),"\
+	"         current_execution_id = GREATEST(t.current_execution_id, EXCLUDED.current_execution_id),"\
+	"         updated_at = EXCLUDED.updated_at, " CUSTOM_STATUS_SET("t") ")"
+
+#define TURN_PART_U \
+	", u AS ("\
+	"  UPDATE @schema@.instances t"\
+	"     SET current_execution_id = GREATEST(t.current_execution_id, $4),"\
+	"         updated_at = $3, " CUSTOM_STATUS_SET("t")\
+	"    FROM l"\
+	"   WHERE t.instance_id = l.instance_id AND ($5::text IS NULL OR $6::text IS NULL))"
+
+#define TURN_PART_E \
+	", e AS ("\
+	"  INSERT INTO @schema@.executions AS x"\
+	"         (instance_id, execution_id, status, output, started_at, completed_at,"\
+	"          duroxide_version_major, duroxide_version_minor, duroxide_version_patch)"\
+	"  SELECT l.instance_id, $4, COALESCE($8, 'Running'), CASE WHEN $8::text IS NOT NULL THEN $9 END,"\
+	"         $3, CASE WHEN $8 IN ('Completed', 'Failed') THEN $3 END,"\
+	"         $10[1], $10[2], $10[3]"\
+	"    FROM l"\
+	"  ON CONFLICT (instance_id, execution_id) DO UPDATE"\
+	"     SET status = COALESCE($8, x.status),"\
+	"         output = CASE WHEN $8::text IS NULL THEN x.output ELSE $9 END,"\
+	"         completed_at = CASE WHEN $8::text IS NULL THEN x.completed_at"\
+	"                             WHEN $8 IN ('Completed', 'Failed') THEN $3 END,"\
+	"         duroxide_version_major = CASE WHEN $10::int[] IS NULL"\
+	"                                       THEN x.duroxide_version_major ELSE $10[1] END,"\
+	"         duroxide_version_minor = CASE WHEN $10::int[] IS NULL"\
+	"                                       THEN x.duroxide_version_minor ELSE $10[2] END,"\
+	"         duroxide_version_patch = CASE WHEN $10::int[] IS NULL"\
+	"                                       THEN x.duroxide_version_patch ELSE $10[3] END"\
+	"   WHERE $8::text IS NOT NULL OR $10::int[] IS NOT NULL)"
+
+#define TURN_PART_H \
+	", h AS ("\
+	"  INSERT INTO @schema@.history"\
+	"         (instance_id, execution_id, event_id, event_type, event_data, created_at)"\
+	"  SELECT l.instance_id, $4, u.id, u.type, u.data, $3"\
+	"    FROM l, ROWS FROM (pg_catalog.unnest($13::bigint[]), pg_catalog.unnest($14::text[]),"\
+	"                       pg_catalog.unnest($15::text[])) AS u(id, type, data))"
+
+#define TURN_PART_W \
+	", w AS ("\
+	"  INSERT INTO @schema@.worker_queue"\
+	"         (work_item, visible_at, created_at, instance_id, execution_id, activity_id,"\
+	"          session_id, tag)"\
+	"  SELECT u.item, $3, $3, u.instance, u.execution, u.activity, u.session, u.tag"\
+	"    FROM l, ROWS FROM (pg_catalog.unnest($16::text[]), pg_catalog.unnest($17::text[]),"\
+	"                       pg_catalog.unnest($18::bigint[]), pg_catalog.unnest($19::bigint[]),"\
+	"                       pg_catalog.unnest($20::text[]), pg_catalog.unnest($21::text[]))"\
+	"         WITH ORDINALITY AS u(item, instance, execution, activity, session, tag, n)"\
+	"   ORDER BY u.n)"
+
+#define TURN_PART_C \
+	", c AS ("\
+	"  DELETE FROM @schema@.worker_queue q"\
+	"   USING l, ROWS FROM (pg_catalog.unnest($22::text[]), pg_catalog.unnest($23::bigint[]),"\
+	"                       pg_catalog.unnest($24::bigint[])) AS c(instance, execution, activity)"\
+	"   WHERE q.instance_id = c.instance AND q.execution_id = c.execution"\
+	"     AND q.activity_id = c.activity"\
+	"     AND pg_catalog.cardinality($22::text[]) > 0)"
+
+#define TURN_PART_O \
+	", o AS ("\
+	"  INSERT INTO @schema@.orchestrator_queue (instance_id, work_item, visible_at, created_at)"\
+	"  SELECT COALESCE(u.instance, l.instance_id), u.item, u.visible_at, $3"\
+	"    FROM l, ROWS FROM (pg_catalog.unnest($25::text[]), pg_catalog.unnest($26::text[]),"\
+	"                       pg_catalog.unnest($27::timestamptz[]))"\
+	"         WITH ORDINALITY AS u(instance, item, visible_at, n)"\
+	"   ORDER BY u.n)"
+
+#define TURN_PART_B \
+	", b AS ("\
+	"  DELETE FROM @schema@.orchestrator_queue q USING l"\
+	"   WHERE q.lock_token = $1 AND q.instance_id = l.instance_id)"
+
+#define TURN_PART_D \
+	", d AS ("\
+	"  DELETE FROM @schema@.instance_locks k USING l"\
 	"   WHERE k.instance_id = l.instance_id AND k.lock_token = $1)"
-	" SELECT l.instance_id FROM l",
-	27, {TEXTOID, INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-		TEXTOID, INT4ARRAYOID, TEXTOID, TEXTOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-		TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-		TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
-		TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID}
-};
+
+#define TURN_TAIL \
+	" SELECT l.instance_id FROM l"
+
+/* the optional parts, as bits of a turn's shape */
+#define TURN_INSERT		0x01		/* i, else u */
+#define TURN_HISTORY	0x02
+#define TURN_WORKER		0x04
+#define TURN_CANCELLED	0x08
+#define TURN_ORCH		0x10
+#define TURN_SHAPES		0x20
+
+static StmtDef turn_statements[TURN_SHAPES];
+
+static const StmtDef *
+turn_statement(int shape)
+{
+	StmtDef    *def = &turn_statements[shape];
+
+	if (def->sql == NULL)
+	{
+		static const Oid types[27] = {
+			TEXTOID, INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, TEXTOID, TEXTOID,
+			TEXTOID, TEXTOID, INT4ARRAYOID, TEXTOID, TEXTOID, INT8ARRAYOID,
+			TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
+			INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
+			INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID
+		};
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		def->name = psprintf("orchestration.ack.write_turn.%d", shape);
+		def->nargs = 27;
+		memcpy(def->argtypes, types, sizeof(types));
+		def->sql = psprintf("%s%s%s%s%s%s%s%s%s%s",
+							TURN_HEAD,
+							(shape & TURN_INSERT) ? TURN_PART_I : TURN_PART_U,
+							TURN_PART_E,
+							(shape & TURN_HISTORY) ? TURN_PART_H : "",
+							(shape & TURN_WORKER) ? TURN_PART_W : "",
+							(shape & TURN_CANCELLED) ? TURN_PART_C : "",
+							(shape & TURN_ORCH) ? TURN_PART_O : "",
+							TURN_PART_B,
+							TURN_PART_D,
+							TURN_TAIL);
+		MemoryContextSwitchTo(old);
+	}
+	return def;
+}
 
 /*
  * $1 instance, $2 now_ms, $3 clear_all seen, $4..$6 the last mutation of
@@ -358,7 +425,7 @@ decode_worker_items(Jsonb *jb, const Cancelled *cancelled, Datum *args)
  * Orchestrator items: routed to the instance they name (the acked one when
  * they name none), visible now, or at fire_at_ms for a TimerFired.
  */
-static void
+static int
 decode_orchestrator_items(Jsonb *jb, TimestampTz now, Datum *args)
 {
 	JsonbContainer *array;
@@ -400,6 +467,7 @@ decode_orchestrator_items(Jsonb *jb, TimestampTz now, Datum *args)
 	args[0] = col_array(&cols[0], n, TEXTOID);
 	args[1] = col_array(&cols[1], n, TEXTOID);
 	args[2] = col_array(&cols[2], n, TIMESTAMPTZOID);
+	return n;
 }
 
 /* What the metadata asks for, read once. */
@@ -558,6 +626,9 @@ experiments_orch_ack_orchestration_item(PG_FUNCTION_ARGS)
 	Datum		instance;
 	bool		isnull;
 	int			i;
+	int			nworker;
+	int			norch;
+	int			shape;
 
 	/* every argument decoded and checked before the first write */
 	arg_not_null(fcinfo, 0, "p_lock_token");
@@ -578,9 +649,8 @@ experiments_orch_ack_orchestration_item(PG_FUNCTION_ARGS)
 						 &cancelled);
 	else
 		decode_cancelled(PG_GETARG_JSONB_P(7), &cancelled);
-	(void) decode_worker_items(PG_GETARG_JSONB_P(4), &cancelled, worker_args);
-
-	decode_orchestrator_items(PG_GETARG_JSONB_P(5), now, orch_args);
+	nworker = decode_worker_items(PG_GETARG_JSONB_P(4), &cancelled, worker_args);
+	norch = decode_orchestrator_items(PG_GETARG_JSONB_P(5), now, orch_args);
 
 	api_spi_begin(fcinfo, &guard);
 
@@ -618,7 +688,18 @@ experiments_orch_ack_orchestration_item(PG_FUNCTION_ARGS)
 	args[23] = col_array(&cancelled.c_activity, cancelled.n, INT8OID);
 	for (i = 0; i < 3; i++)
 		args[24 + i] = orch_args[i];
-	if (orch_run(&write_turn, hub, args, nulls, false, 0, SPI_OK_SELECT) == 0)
+	shape = 0;
+	if (md.name != NULL && md.version != NULL)
+		shape |= TURN_INSERT;
+	if (history.n > 0)
+		shape |= TURN_HISTORY;
+	if (nworker > 0)
+		shape |= TURN_WORKER;
+	if (cancelled.n > 0)
+		shape |= TURN_CANCELLED;
+	if (norch > 0)
+		shape |= TURN_ORCH;
+	if (orch_run(turn_statement(shape), hub, args, nulls, false, 0, SPI_OK_SELECT) == 0)
 		orch_lock_error(ORCH_ERR_INVALID_LOCK_TOKEN);	/* nothing was written */
 	instance = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
