@@ -153,8 +153,7 @@
 	"   USING l, ROWS FROM (pg_catalog.unnest($22::text[]), pg_catalog.unnest($23::bigint[]),"\
 	"                       pg_catalog.unnest($24::bigint[])) AS c(instance, execution, activity)"\
 	"   WHERE q.instance_id = c.instance AND q.execution_id = c.execution"\
-	"     AND q.activity_id = c.activity"\
-	"     AND pg_catalog.cardinality($22::text[]) > 0)"
+	"     AND q.activity_id = c.activity)"
 
 #define TURN_PART_O \
 	", o AS ("\
