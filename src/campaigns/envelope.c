@@ -6,7 +6,7 @@
  * Every writing entry point runs its body here:
  *
  *	guard + SPI_connect
- *	lock_timeout := least(the caller's, 5 s)          (GUC nest level)
+ *	lock_timeout := least(the caller's, 5 s)          (restored on the way out)
  *	subtransaction { body: argument checks, statements, success fields }
  *	success  -> {"success": true, ...}
  *	an error -> subtransaction rolled back (nothing of the call remains),
@@ -25,9 +25,9 @@
  * Errors a subtransaction runner must never hide (out of memory, cancel,
  * shutdown, internal errors: subxact_must_rethrow) are re-thrown.
  *
- * The lock bound: a GUC set with GUC_ACTION_SAVE at a nest level of our
- * own, so it is undone when we pop the level, and by (sub)transaction abort
- * when an error escapes.  lock_timeout is read when a wait begins, so it
+ * The lock bound: lock_timeout's variable, lowered for the call and put back
+ * by PG_FINALLY whichever way the call ends (the setting has no assign hook
+ * and nothing reads it but a lock wait).  lock_timeout is read when a wait begins, so it
  * takes effect for the statements of this call; statement_timeout is armed
  * at statement start and cannot be changed from inside a statement, which
  * is why the seed's suggested statement_timeout is left to the caller.
@@ -39,7 +39,6 @@
 #include "executor/spi.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/numeric.h"
 #include "utils/varlena.h"
 
@@ -124,27 +123,34 @@ campaigns_envelope(FunctionCallInfo fcinfo, CampaignBody body)
 	ApiGuard	guard;
 	EnvelopeCall call;
 	CaughtError err;
-	int			nestlevel;
-	int			timeout_ms;
-	char		timeout[32];
+	int			saved_timeout;
 	Jsonb	   *result;
 	bool		ok;
 
 	api_spi_begin(fcinfo, &guard);
 
-	timeout_ms = (LockTimeout > 0 && LockTimeout < CAMPAIGNS_LOCK_TIMEOUT_MS)
-		? LockTimeout : CAMPAIGNS_LOCK_TIMEOUT_MS;
-	snprintf(timeout, sizeof(timeout), "%dms", timeout_ms);
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("lock_timeout", timeout, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-
 	call.fcinfo = fcinfo;
 	call.body = body;
 	call.result = NULL;
-	ok = subxact_run(envelope_body, &call, &err);
 
-	AtEOXact_GUC(true, nestlevel);
+	/*
+	 * The lock bound, set on lock_timeout's variable for the length of the
+	 * call and put back on every way out.  Through set_config_option it was
+	 * a GUC nest level, and popping one walks every setting the server has,
+	 * under the campaign row lock of a charge.
+	 */
+	saved_timeout = LockTimeout;
+	if (LockTimeout <= 0 || LockTimeout > CAMPAIGNS_LOCK_TIMEOUT_MS)
+		LockTimeout = CAMPAIGNS_LOCK_TIMEOUT_MS;
+	PG_TRY();
+	{
+		ok = subxact_run(envelope_body, &call, &err);
+	}
+	PG_FINALLY();
+	{
+		LockTimeout = saved_timeout;
+	}
+	PG_END_TRY();
 
 	MemoryContextSwitchTo(caller);
 	if (ok)
