@@ -62,6 +62,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "common/direct.h"
 #include "common/probe.h"
 #include "common/stmt.h"
 #include "campaigns/charge.h"
@@ -75,81 +76,33 @@ typedef struct ChargeState
 	ResultRelInfo *costs;
 } ChargeState;
 
-static Relation
-open_table(const char *name)
+static void
+state_begin(ChargeState *st, const ChargeTables *t, Relation campaigns, Relation costs)
 {
-	Oid			relid = RangeVarGetRelidExtended(makeRangeVar(STMT_SCHEMA_DEFAULT,
-															  (char *) name, -1),
-												 RowExclusiveLock, 0, NULL, NULL);
+	Relation	rels[2] = {campaigns, costs};
 
-	return table_open(relid, NoLock);
+	st->estate = direct_estate(rels, 2);
+	st->campaigns = direct_result_rel(st->estate, campaigns, 1, t->c_check, t->c_ncheck);
+	st->costs = direct_result_rel(st->estate, costs, 2, t->l_check, t->l_ncheck);
+}
+
+static void
+state_end(ChargeState *st)
+{
+	ResultRelInfo *rris[2] = {st->campaigns, st->costs};
+
+	direct_estate_end(st->estate, rris, 2);
 }
 
 /* Why the current user may not take the direct path, or NULL. */
 static const char *
 rights_verdict(Relation campaigns, Relation costs)
 {
-	Oid			user = GetUserId();
+	const char *why = direct_rights_verdict(campaigns, ACL_SELECT | ACL_UPDATE);
 
-	if (check_enable_rls(RelationGetRelid(campaigns), InvalidOid, false) != RLS_NONE ||
-		check_enable_rls(RelationGetRelid(costs), InvalidOid, false) != RLS_NONE)
-		return "row-level security applies";
-	if (pg_class_aclcheck(RelationGetRelid(campaigns), user, ACL_SELECT) != ACLCHECK_OK ||
-		pg_class_aclcheck(RelationGetRelid(campaigns), user, ACL_UPDATE) != ACLCHECK_OK ||
-		pg_class_aclcheck(RelationGetRelid(costs), user, ACL_INSERT) != ACLCHECK_OK)
-		return "table-level rights are missing";
-	return NULL;
+	return why ? why : direct_rights_verdict(costs, ACL_INSERT);
 }
 
-static ResultRelInfo *
-result_rel(EState *estate, Relation rel, Index rti, Expr **checks, int ncheck)
-{
-	ResultRelInfo *rri = makeNode(ResultRelInfo);
-	int			i;
-
-	InitResultRelInfo(rri, rel, rti, NULL, 0);
-	ExecOpenIndices(rri, false);
-	if (ncheck > 0)
-	{
-		rri->ri_ConstraintExprs = palloc(sizeof(ExprState *) * ncheck);
-		for (i = 0; i < ncheck; i++)
-			rri->ri_ConstraintExprs[i] = ExecInitExpr(checks[i], NULL);
-	}
-	return rri;
-}
-
-static void
-state_begin(ChargeState *st, const ChargeTables *t, Relation campaigns, Relation costs)
-{
-	RangeTblEntry *rc = makeNode(RangeTblEntry);
-	RangeTblEntry *rl = makeNode(RangeTblEntry);
-	MemoryContext old;
-
-	st->estate = CreateExecutorState();
-	old = MemoryContextSwitchTo(st->estate->es_query_cxt);
-	rc->rtekind = RTE_RELATION;
-	rc->relid = RelationGetRelid(campaigns);
-	rc->relkind = RELKIND_RELATION;
-	rc->rellockmode = RowExclusiveLock;
-	rl->rtekind = RTE_RELATION;
-	rl->relid = RelationGetRelid(costs);
-	rl->relkind = RELKIND_RELATION;
-	rl->rellockmode = RowExclusiveLock;
-	ExecInitRangeTable(st->estate, list_make2(rc, rl));
-	st->estate->es_output_cid = GetCurrentCommandId(true);
-	st->campaigns = result_rel(st->estate, campaigns, 1, t->c_check, t->c_ncheck);
-	st->costs = result_rel(st->estate, costs, 2, t->l_check, t->l_ncheck);
-	MemoryContextSwitchTo(old);
-}
-
-static void
-state_end(ChargeState *st)
-{
-	ExecCloseIndices(st->campaigns);
-	ExecCloseIndices(st->costs);
-	ExecResetTupleTable(st->estate->es_tupleTable, false);
-	FreeExecutorState(st->estate);
-}
 
 /* The ledger row: defaults evaluated, the charge's own columns set. */
 static TupleTableSlot *
@@ -203,51 +156,6 @@ add_numeric(Datum a, Datum b, int32 typmod)
 	return sum;
 }
 
-/*
- * Lock the newest version of the campaign row found at *tid into slot.
- * false when there is no such campaign (any more).
- */
-static bool
-lock_campaign(Relation rel, const ChargeTables *t, ItemPointer tid, Snapshot snapshot,
-			  TupleTableSlot *slot, CommandId cid, Datum campaign_id)
-{
-	TM_FailureData tmfd;
-	bool		xact_snapshot = IsolationUsesXactSnapshot();
-	TM_Result	res;
-	bool		isnull;
-	Datum		id;
-
-	res = table_tuple_lock(rel, tid, snapshot, slot, cid, LockTupleNoKeyExclusive,
-						   LockWaitBlock,
-						   xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
-						   &tmfd);
-	switch (res)
-	{
-		case TM_Ok:
-			break;
-		case TM_Updated:
-			ereport(ERROR,
-					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-					 errmsg("could not serialize access due to concurrent update")));
-			break;
-		case TM_Deleted:
-			if (xact_snapshot)
-				ereport(ERROR,
-						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-						 errmsg("could not serialize access due to concurrent delete")));
-			return false;
-		case TM_SelfModified:
-		case TM_Invisible:
-		default:
-			elog(ERROR, "unexpected result %d locking a campaign row", (int) res);
-	}
-	if (!tmfd.traversed)
-		return true;
-	/* READ COMMITTED followed an update: is it still this campaign? */
-	id = slot_getattr(slot, t->c_id, &isnull);
-	return !isnull && DatumGetBool(DirectFunctionCall2(uuid_eq, id, campaign_id));
-}
-
 /* The campaign's new version: amounts added, updated_at = now(). */
 static TupleTableSlot *
 charged_version(ChargeState *st, const ChargeTables *t, Relation rel,
@@ -280,52 +188,18 @@ charged_version(ChargeState *st, const ChargeTables *t, Relation rel,
 	return slot;
 }
 
-static Relation
-pkey_of(ResultRelInfo *rri, Oid indexid)
-{
-	int			i;
-
-	for (i = 0; i < rri->ri_NumIndices; i++)
-		if (RelationGetRelid(rri->ri_IndexRelationDescs[i]) == indexid)
-			return rri->ri_IndexRelationDescs[i];
-	elog(ERROR, "primary key index %u of gmaps_campaigns is not open", indexid);
-	return NULL;				/* keep the compiler quiet */
-}
-
-/* Find the campaign's row visible to snapshot; its TID in *tid. */
-static bool
-find_campaign(ChargeState *st, const ChargeTables *t, Relation rel, Snapshot snapshot,
-			  Datum campaign_id, TupleTableSlot *slot, ItemPointer tid)
-{
-	Relation	pkey = pkey_of(st->campaigns, t->campaigns_pkey);
-	ScanKeyData sk;
-	IndexScanDesc scan;
-	bool		found;
-
-	ScanKeyInit(&sk, 1, BTEqualStrategyNumber, F_UUID_EQ, campaign_id);
-	scan = index_beginscan(rel, pkey, snapshot, 1, 0);
-	index_rescan(scan, &sk, 1, NULL, 0);
-	found = index_getnext_slot(scan, ForwardScanDirection, slot);
-	if (found)
-		ItemPointerCopy(&slot->tts_tid, tid);
-	index_endscan(scan);
-	return found;
-}
-
 ChargeOutcome
 charge_direct(const ChargeRequest *req, Datum *cost_id, Datum *new_total)
 {
 	MemoryContext caller = CurrentMemoryContext;
-	Relation	campaigns = open_table("gmaps_campaigns");
-	Relation	costs = open_table("gmaps_api_costs");
+	Relation	campaigns = direct_open("gmaps_campaigns");
+	Relation	costs = direct_open("gmaps_api_costs");
 	const ChargeTables *t = charge_tables(campaigns, costs);	/* not NULL */
 	ChargeState st;
 	ProbeSnapshot ps;
 	TupleTableSlot *locked;
 	TupleTableSlot *charged;
 	TupleTableSlot *ledger;
-	ItemPointerData tid;
-	bool		update_indexes;
 	Datum		total;
 	ChargeOutcome outcome = CHARGE_DONE;
 
@@ -337,25 +211,19 @@ charge_direct(const ChargeRequest *req, Datum *cost_id, Datum *new_total)
 		return CHARGE_NOT_ELIGIBLE;
 	}
 
+	probe_snapshot_begin(&ps);
 	state_begin(&st, t, campaigns, costs);
 	ledger = ledger_row(&st, t, costs, req);
 	locked = table_slot_create(campaigns, &st.estate->es_tupleTable);
 
-	probe_snapshot_begin(&ps);
-	if (!find_campaign(&st, t, campaigns, ps.snapshot, req->campaign_id, locked, &tid) ||
-		!lock_campaign(campaigns, t, &tid, ps.snapshot, locked, st.estate->es_output_cid,
-					   req->campaign_id))
+	if (!direct_lock_by_key(campaigns, direct_index(st.campaigns, t->campaigns_pkey),
+							t->c_id, F_UUID_EQ, req->campaign_id, ps.snapshot,
+							st.estate->es_output_cid, LockTupleNoKeyExclusive, locked))
 		outcome = CHARGE_NOT_FOUND;
 	else
 	{
 		charged = charged_version(&st, t, campaigns, locked, req, &total);
-		if (campaigns->rd_att->constr)
-			ExecConstraints(st.campaigns, charged, st.estate);
-		simple_table_tuple_update(campaigns, &locked->tts_tid, charged, ps.snapshot,
-								  &update_indexes);
-		if (update_indexes && st.campaigns->ri_NumIndices > 0)
-			(void) ExecInsertIndexTuples(st.campaigns, charged, st.estate, true, false,
-										 NULL, NIL);
+		direct_update(st.estate, st.campaigns, locked, charged, ps.snapshot);
 
 		total = DirectFunctionCall2(numeric, total, Int32GetDatum(t->l_total_typmod));
 		ledger->tts_values[t->l_total - 1] = total;

@@ -10,8 +10,13 @@
  *	   -> 55000.  A concurrent completion of the same recording waits here
  *	   and then finds it done.
  *	3. Check in_duration_ms and decode in_segments (22023).
- *	4. One statement: the recording's UPDATE, the segments' INSERT from
- *	   unnest() of four arrays, and the subscription's used_seconds.
+ *	4. The segments are appended without SQL (src/common/append.c): the
+ *	   lock of step 2 holds the guarantee their foreign key checks would
+ *	   take, one query per segment.  Then one statement updates the
+ *	   recording and the subscription's used_seconds.  When the segments
+ *	   table is not as shipped (a user trigger, row-level security...),
+ *	   one statement does all three: the recording's UPDATE, the
+ *	   segments' INSERT from unnest() of four arrays, and used_seconds.
  *
  * A failure in step 3 marks the recording 'failed' with the reason in
  * meta.error -- but a mark written in the caller's transaction would be
@@ -30,6 +35,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
+#include "common/append.h"
 #include "common/args.h"
 #include "common/guard.h"
 #include "common/stmt.h"
@@ -68,6 +74,27 @@ static const StmtDef complete_recording = {
 	7, {UUIDOID, INT4OID, INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, INT8OID}
 };
 
+static const StmtDef finish_recording = {
+	"quota.complete.finish_recording",
+	"WITH r AS ("
+	"  UPDATE experiments.recordings"
+	"     SET status = 'done', duration_ms = $2, completed_at = pg_catalog.now()"
+	"   WHERE id = $1"
+	"  RETURNING user_id)"
+	" UPDATE experiments.user_subscriptions sub"
+	"    SET used_seconds = LEAST(sub.used_seconds::int8 + $3, 2147483647)::int4"
+	"   FROM r"
+	"  WHERE sub.user_id = r.user_id",
+	3, {UUIDOID, INT4OID, INT8OID}
+};
+
+/* The segments, appended by the recording it belongs to (locked in step 2). */
+static const AppendDef segment_rows = {
+	"segments", 5, {"recording_id", "idx", "start_ms", "end_ms", "text"},
+	{UUIDOID, INT4OID, INT4OID, INT4OID, TEXTOID},
+	"recording_id", "recordings", "id"
+};
+
 static const StmtDef mark_failed = {
 	"quota.complete.mark_failed",
 	"UPDATE experiments.recordings"
@@ -96,6 +123,20 @@ check_payload(void *arg)
 
 	in->duration_ms = arg_int32_in(in->fcinfo, 1, "in_duration_ms", 0, PG_INT32_MAX);
 	quota_decode_segments(in->segments_arg, "in_segments", &in->segments);
+}
+
+/* Row number row of the segments (an AppendRowFn). */
+static void
+segment_row(void *arg, int row, Datum *values, bool *isnull)
+{
+	CompleteInput *in = (CompleteInput *) arg;
+
+	values[0] = in->fcinfo->args[0].value;
+	values[1] = Int32GetDatum(in->segments.v_idx[row]);
+	values[2] = Int32GetDatum(in->segments.v_start_ms[row]);
+	values[3] = Int32GetDatum(in->segments.v_end_ms[row]);
+	values[4] = in->segments.v_text[row];
+	memset(isnull, 0, sizeof(bool) * 5);
 }
 
 PG_FUNCTION_INFO_V1(experiments_sp_complete_recording);
@@ -178,12 +219,21 @@ experiments_sp_complete_recording(PG_FUNCTION_ARGS)
 	}
 
 	args[1] = Int32GetDatum(in.duration_ms);
-	args[2] = in.segments.idx;
-	args[3] = in.segments.start_ms;
-	args[4] = in.segments.end_ms;
-	args[5] = in.segments.text;
-	args[6] = Int64GetDatum(QUOTA_CHARGED_SECONDS(in.duration_ms));
-	(void) stmt_run(&complete_recording, NULL, args, NULL, false, 0, SPI_OK_SELECT);
+	if (append_rows(&segment_rows, in.segments.count, segment_row, &in) == NULL)
+	{
+		args[2] = Int64GetDatum(QUOTA_CHARGED_SECONDS(in.duration_ms));
+		(void) stmt_run(&finish_recording, NULL, args, NULL, false, 0, SPI_OK_UPDATE);
+	}
+	else
+	{
+		quota_segments_arrays(&in.segments);
+		args[2] = in.segments.idx;
+		args[3] = in.segments.start_ms;
+		args[4] = in.segments.end_ms;
+		args[5] = in.segments.text;
+		args[6] = Int64GetDatum(QUOTA_CHARGED_SECONDS(in.duration_ms));
+		(void) stmt_run(&complete_recording, NULL, args, NULL, false, 0, SPI_OK_SELECT);
+	}
 
 	api_spi_end(&guard);
 	PG_RETURN_VOID();

@@ -24,6 +24,9 @@
  * limits are read again with a fresh snapshot and the recording is created
  * by a second statement while the row is still locked.
  *
+ * That is the SQL way, kept for tables changed by their owner; a check
+ * normally does the same without SQL (check_direct.c).
+ *
  * Refusals are rows, with the seed's messages: no active subscription (none,
  * or its cycle has ended and sp_reset_monthly_cycles has not moved it yet),
  * the recording count limit, the minutes limit (checked in that order).
@@ -42,6 +45,7 @@
 #include "common/jsonb_read.h"
 #include "common/srf.h"
 #include "common/stmt.h"
+#include "quota/check_direct.h"
 #include "quota/quota.h"
 #include "quota/recording.h"
 
@@ -109,6 +113,82 @@ int32_column(int col, bool *isnull)
 									   SPI_tuptable->tupdesc, col, isnull));
 }
 
+/* The seed's refusal for these counters and limits, or NULL: allowed. */
+static char *
+refusal_message(bool active, int32 usage_count, int32 used_seconds, int32 usage_limit,
+				int32 minutes_limit)
+{
+	if (!active)
+		return "No active subscription found";
+	if (usage_count >= usage_limit)
+		return psprintf("Monthly usage limit reached (%d recordings)", usage_limit);
+	if ((int64) used_seconds >= (int64) minutes_limit * 60)
+		return psprintf("Monthly minutes limit reached (%d minutes)", minutes_limit);
+	return NULL;
+}
+
+/*
+ * The check through SQL: args[0..3] are the call's, args[4] is scratch.
+ * The new recording's id goes to values[0] (nulls[0] false) when created.
+ */
+static char *
+check_by_statements(Datum *args, Datum *values, bool *nulls)
+{
+	HeapTuple	row;
+	TupleDesc	desc;
+	bool		isnull;
+	bool		limits_null;
+	bool		active;
+	int32		usage_count;
+	int32		used_seconds;
+	int32		usage_limit;
+	int32		minutes_limit;
+	Datum		subscription_id;
+	Datum		plan_id;
+	char	   *refusal;
+
+	nulls[0] = true;
+	if (stmt_run(&check_and_create, NULL, args, NULL, false, 0, SPI_OK_SELECT) == 0)
+	{
+		quota_require_user(args[0]);	/* P0002 for an unknown user */
+		return "No active subscription found";
+	}
+	values[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8, &nulls[0]);
+	if (!nulls[0])
+		return NULL;			/* created */
+
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	subscription_id = SPI_getbinval(row, desc, 1, &isnull);
+	plan_id = SPI_getbinval(row, desc, 2, &isnull);
+	usage_count = int32_column(3, &isnull);
+	used_seconds = int32_column(4, &isnull);
+	active = DatumGetBool(SPI_getbinval(row, desc, 5, &isnull));
+	usage_limit = int32_column(6, &isnull);
+	minutes_limit = int32_column(7, &limits_null);
+	if (!isnull && !limits_null)
+		return refusal_message(active, usage_count, used_seconds, usage_limit,
+							   minutes_limit);
+
+	/* the plan is newer than our snapshot: look again */
+	if (stmt_run(&plan_limits, NULL, &plan_id, NULL, false, 0, SPI_OK_SELECT) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("the subscription's plan changed during the quota check"),
+				 errhint("Try again.")));
+	refusal = refusal_message(active, usage_count, used_seconds,
+							  int32_column(1, &isnull), int32_column(2, &isnull));
+	if (refusal == NULL)
+	{
+		/* allowed by the limits read again: the row is still ours */
+		args[4] = subscription_id;
+		(void) stmt_run(&create_recording, NULL, args, NULL, false, 0, SPI_OK_SELECT);
+		values[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+								  &nulls[0]);
+	}
+	return refusal;
+}
+
 PG_FUNCTION_INFO_V1(experiments_sp_check_quota_and_create_recording);
 
 /*
@@ -126,13 +206,7 @@ experiments_sp_check_quota_and_create_recording(PG_FUNCTION_ARGS)
 	Datum		args[5];
 	Datum		values[3];
 	bool		nulls[3] = {true, false, false};
-	bool		isnull;
-	bool		limits_null;
-	bool		active;
-	int32		usage_count;
-	int32		used_seconds;
-	int32		usage_limit;
-	int32		minutes_limit;
+	QuotaDecision decision;
 	char	   *refusal = NULL;
 
 	arg_not_null(fcinfo, 0, "in_user_id");
@@ -150,63 +224,24 @@ experiments_sp_check_quota_and_create_recording(PG_FUNCTION_ARGS)
 	args[1] = CStringGetTextDatum(source);
 	args[2] = CStringGetTextDatum(language);
 	args[3] = JsonbPGetDatum(meta);
-	if (stmt_run(&check_and_create, NULL, args, NULL, false, 0, SPI_OK_SELECT) == 0)
+	switch (quota_check_direct(args[0], args[1], args[2], meta, &decision))
 	{
-		quota_require_user(args[0]);	/* P0002 for an unknown user */
-		refusal = "No active subscription found";
+		case QCHECK_DECIDED:
+			refusal = refusal_message(decision.active, decision.usage_count,
+									  decision.used_seconds, decision.usage_limit,
+									  decision.minutes_limit);
+			values[0] = decision.recording_id;
+			nulls[0] = !decision.created;
+			Assert(decision.created == (refusal == NULL));
+			break;
+		case QCHECK_NO_SUBSCRIPTION:
+			quota_require_user(args[0]);	/* P0002 for an unknown user */
+			refusal = "No active subscription found";
+			break;
+		case QCHECK_NOT_ELIGIBLE:
+			refusal = check_by_statements(args, values, nulls);
+			break;
 	}
-	else
-	{
-		values[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8,
-								  &nulls[0]);
-		if (nulls[0])
-		{
-			Datum		subscription_id;
-			Datum		plan_id;
-
-			subscription_id = SPI_getbinval(SPI_tuptable->vals[0],
-											SPI_tuptable->tupdesc, 1, &isnull);
-			plan_id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
-									&isnull);
-			usage_count = int32_column(3, &isnull);
-			used_seconds = int32_column(4, &isnull);
-			active = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-												SPI_tuptable->tupdesc, 5, &isnull));
-			usage_limit = int32_column(6, &isnull);
-			minutes_limit = int32_column(7, &limits_null);
-			if (isnull || limits_null)
-			{
-				/* the plan is newer than our snapshot: look again */
-				if (stmt_run(&plan_limits, NULL, &plan_id, NULL, false, 0,
-							 SPI_OK_SELECT) == 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-							 errmsg("the subscription's plan changed during the quota check"),
-							 errhint("Try again.")));
-				usage_limit = int32_column(1, &isnull);
-				minutes_limit = int32_column(2, &isnull);
-			}
-
-			if (!active)
-				refusal = "No active subscription found";
-			else if (usage_count >= usage_limit)
-				refusal = psprintf("Monthly usage limit reached (%d recordings)",
-								   usage_limit);
-			else if ((int64) used_seconds >= (int64) minutes_limit * 60)
-				refusal = psprintf("Monthly minutes limit reached (%d minutes)",
-								   minutes_limit);
-			else
-			{
-				/* allowed by the limits read again: the row is still ours */
-				args[4] = subscription_id;
-				(void) stmt_run(&create_recording, NULL, args, NULL, false, 0,
-								SPI_OK_SELECT);
-				values[0] = SPI_getbinval(SPI_tuptable->vals[0],
-										  SPI_tuptable->tupdesc, 1, &nulls[0]);
-			}
-		}
-	}
-
 	if (refusal == NULL)
 	{
 		values[1] = BoolGetDatum(true);

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * segments.c
- *	  in_segments -> four arrays, checked element by element.
+ *	  in_segments -> four columns of values, checked element by element.
  *
  * Decoding reads each element once with the shared jsonb readers; the
  * duplicate check sorts (idx, position) pairs, so it is O(n log n) and names
@@ -36,12 +36,21 @@ idxpos_cmp(const void *a, const void *b)
 }
 
 static Datum
-int4_array(Datum *elems, int n)
+int4_array(const int32 *values, int n)
 {
+	Datum	   *elems;
+	Datum		array;
+	int			i;
+
 	if (n == 0)
 		return PointerGetDatum(construct_empty_array(INT4OID));
-	return PointerGetDatum(construct_array(elems, n, INT4OID, sizeof(int32),
-										   true, TYPALIGN_INT));
+	elems = palloc(sizeof(Datum) * n);
+	for (i = 0; i < n; i++)
+		elems[i] = Int32GetDatum(values[i]);
+	array = PointerGetDatum(construct_array(elems, n, INT4OID, sizeof(int32),
+											true, TYPALIGN_INT));
+	pfree(elems);
+	return array;
 }
 
 void
@@ -49,9 +58,9 @@ quota_decode_segments(Jsonb *segments, const char *ctx, QuotaSegments *out)
 {
 	JsonbContainer *array;
 	int			n = jbr_array(segments, ctx, &array);
-	Datum	   *idx;
-	Datum	   *start_ms;
-	Datum	   *end_ms;
+	int32	   *idx;
+	int32	   *start_ms;
+	int32	   *end_ms;
 	Datum	   *text;
 	IdxPos	   *order;
 	int			i;
@@ -63,9 +72,9 @@ quota_decode_segments(Jsonb *segments, const char *ctx, QuotaSegments *out)
 						ctx, n, QUOTA_MAX_SEGMENTS)));
 
 	/* palloc(0) is fine, but keep every array non-empty for construct_array */
-	idx = palloc(sizeof(Datum) * (n + 1));
-	start_ms = palloc(sizeof(Datum) * (n + 1));
-	end_ms = palloc(sizeof(Datum) * (n + 1));
+	idx = palloc(sizeof(int32) * (n + 1));
+	start_ms = palloc(sizeof(int32) * (n + 1));
+	end_ms = palloc(sizeof(int32) * (n + 1));
 	text = palloc(sizeof(Datum) * (n + 1));
 	order = palloc(sizeof(IdxPos) * (n + 1));
 
@@ -98,9 +107,9 @@ quota_decode_segments(Jsonb *segments, const char *ctx, QuotaSegments *out)
 					 errmsg("%s[%d] ends before it starts", ctx, i),
 					 errdetail("start_ms is %d, end_ms is %d.", v_start, v_end)));
 
-		idx[i] = Int32GetDatum(v_idx);
-		start_ms[i] = Int32GetDatum(v_start);
-		end_ms[i] = Int32GetDatum(v_end);
+		idx[i] = v_idx;
+		start_ms[i] = v_start;
+		end_ms[i] = v_end;
 		text[i] = CStringGetTextDatum(v_text);
 		pfree(v_text);
 		order[i].idx = v_idx;
@@ -120,10 +129,23 @@ quota_decode_segments(Jsonb *segments, const char *ctx, QuotaSegments *out)
 	}
 	pfree(order);
 
+	memset(out, 0, sizeof(*out));
 	out->count = n;
-	out->idx = int4_array(idx, n);
-	out->start_ms = int4_array(start_ms, n);
-	out->end_ms = int4_array(end_ms, n);
-	out->text = n == 0 ? PointerGetDatum(construct_empty_array(TEXTOID)) :
-		PointerGetDatum(construct_array(text, n, TEXTOID, -1, false, TYPALIGN_INT));
+	out->v_idx = idx;
+	out->v_start_ms = start_ms;
+	out->v_end_ms = end_ms;
+	out->v_text = text;
+}
+
+void
+quota_segments_arrays(QuotaSegments *segs)
+{
+	int			n = segs->count;
+
+	segs->idx = int4_array(segs->v_idx, n);
+	segs->start_ms = int4_array(segs->v_start_ms, n);
+	segs->end_ms = int4_array(segs->v_end_ms, n);
+	segs->text = n == 0 ? PointerGetDatum(construct_empty_array(TEXTOID)) :
+		PointerGetDatum(construct_array(segs->v_text, n, TEXTOID, -1, false,
+										TYPALIGN_INT));
 }

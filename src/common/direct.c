@@ -1,0 +1,358 @@
+/*-------------------------------------------------------------------------
+ *
+ * direct.c
+ *	  Shared pieces of the write paths that bypass SQL (see direct.h).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
+#include "rewrite/rewriteHandler.h"
+#include "utils/array.h"
+#include "utils/fmgrprotos.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/syscache.h"
+
+#include "common/direct.h"
+#include "common/stmt.h"
+
+static DirectCache *caches = NULL;
+static uint64 inval_count = 0;
+
+static void
+direct_relcache_cb(Datum arg, Oid relid)
+{
+	DirectCache *c;
+	int			i;
+
+	(void) arg;
+	inval_count++;
+	for (c = caches; c != NULL; c = c->next)
+		for (i = 0; i < c->nrels; i++)
+			if (!OidIsValid(relid) || c->relids[i] == relid)
+				c->valid = false;
+}
+
+bool
+direct_cache_fresh(const DirectCache *c, const Oid *relids, int n)
+{
+	return c->valid && c->nrels == n &&
+		memcmp(c->relids, relids, sizeof(Oid) * n) == 0;
+}
+
+MemoryContext
+direct_cache_begin(DirectCache *c, const char *name, const Oid *relids, int n)
+{
+	Assert(n <= DIRECT_CACHE_RELS);
+	if (c->cxt == NULL)
+	{
+		if (caches == NULL)
+			CacheRegisterRelcacheCallback(direct_relcache_cb, (Datum) 0);
+		c->cxt = AllocSetContextCreate(CacheMemoryContext, "experiments direct cache",
+									   ALLOCSET_SMALL_SIZES);
+		MemoryContextSetIdentifier(c->cxt, name);	/* a constant string */
+		c->next = caches;
+		caches = c;
+	}
+	MemoryContextReset(c->cxt);
+	c->valid = false;
+	c->nrels = n;
+	memcpy(c->relids, relids, sizeof(Oid) * n);
+	c->seen = inval_count;
+	return MemoryContextSwitchTo(c->cxt);
+}
+
+void
+direct_cache_end(DirectCache *c, MemoryContext old)
+{
+	MemoryContextSwitchTo(old);
+	/* right for this call either way: the caller holds the tables against DDL */
+	c->valid = (c->seen == inval_count);
+}
+
+Relation
+direct_open_locked(const char *name, LOCKMODE mode)
+{
+	Oid			relid = RangeVarGetRelidExtended(makeRangeVar(STMT_SCHEMA_DEFAULT,
+															  (char *) name, -1),
+												 mode, 0, NULL, NULL);
+
+	return table_open(relid, NoLock);
+}
+
+Relation
+direct_open(const char *name)
+{
+	return direct_open_locked(name, RowExclusiveLock);
+}
+
+AttrNumber
+direct_column(TupleDesc desc, const char *name, Oid typid, int32 *typmod)
+{
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+
+		if (a->attisdropped || strcmp(NameStr(a->attname), name) != 0)
+			continue;
+		if (a->atttypid != typid)
+			return 0;
+		if (typmod)
+			*typmod = a->atttypmod;
+		return a->attnum;
+	}
+	return 0;
+}
+
+Expr **
+direct_plan_checks(Relation rel, int *ncheck)
+{
+	TupleConstr *constr = rel->rd_att->constr;
+	Expr	  **out;
+	int			i;
+
+	*ncheck = constr ? constr->num_check : 0;
+	if (*ncheck == 0)
+		return NULL;
+	out = palloc(sizeof(Expr *) * *ncheck);
+	for (i = 0; i < *ncheck; i++)
+		out[i] = expression_planner((Expr *) stringToNode(constr->check[i].ccbin));
+	return out;
+}
+
+Expr *
+direct_plan_default(Relation rel, AttrNumber att)
+{
+	Node	   *def;
+
+	if (TupleDescAttr(RelationGetDescr(rel), att - 1)->attisdropped)
+		return NULL;
+	def = build_column_default(rel, att);
+	return def ? expression_planner((Expr *) def) : NULL;
+}
+
+const char *
+direct_shape_verdict(Relation rel)
+{
+	const char *name = RelationGetRelationName(rel);
+	List	   *indexes;
+	ListCell   *lc;
+	bool		deferred = false;
+
+	if (rel->rd_rel->relkind != RELKIND_RELATION)
+		return psprintf("%s is not a plain table", name);
+	if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
+		return psprintf("%s has generated columns", name);
+	indexes = RelationGetIndexList(rel);
+	foreach(lc, indexes)
+	{
+		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
+
+		deferred |= index->rd_index->indisunique && !index->rd_index->indimmediate;
+		index_close(index, AccessShareLock);
+	}
+	list_free(indexes);
+	if (deferred)
+		return psprintf("%s has a deferrable unique constraint", name);
+	return NULL;
+}
+
+/* The one column of a constraint's key array attribute, or 0. */
+static AttrNumber
+single_key(HeapTuple tup, AttrNumber attr)
+{
+	bool		isnull;
+	Datum		d = SysCacheGetAttr(CONSTROID, tup, attr, &isnull);
+	Datum	   *elems;
+	int			n;
+
+	if (isnull)
+		return 0;
+	deconstruct_array(DatumGetArrayTypeP(d), INT2OID, sizeof(int16), true,
+					  TYPALIGN_SHORT, &elems, NULL, &n);
+	return n == 1 ? DatumGetInt16(elems[0]) : 0;
+}
+
+bool
+direct_is_foreign_key(const Trigger *t, AttrNumber fk_col, Oid confrelid,
+					  AttrNumber pk_col)
+{
+	HeapTuple	tup;
+	Form_pg_constraint con;
+	bool		ok = false;
+
+	if (RI_FKey_trigger_type(t->tgfoid) != RI_TRIGGER_FK || !OidIsValid(t->tgconstraint))
+		return false;
+	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(t->tgconstraint));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	con = (Form_pg_constraint) GETSTRUCT(tup);
+	if (con->contype == CONSTRAINT_FOREIGN && con->confrelid == confrelid)
+		ok = single_key(tup, Anum_pg_constraint_conkey) == fk_col &&
+			single_key(tup, Anum_pg_constraint_confkey) == pk_col;
+	ReleaseSysCache(tup);
+	return ok;
+}
+
+const char *
+direct_rights_verdict(Relation rel, AclMode mode)
+{
+	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, false) != RLS_NONE)
+		return "row-level security applies";
+	if (pg_class_aclmask(RelationGetRelid(rel), GetUserId(), mode, ACLMASK_ALL) != mode)
+		return "table-level rights are missing";
+	return NULL;
+}
+
+EState *
+direct_estate(Relation *rels, int n)
+{
+	EState	   *estate = CreateExecutorState();
+	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+	List	   *rtable = NIL;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		RangeTblEntry *rte = makeNode(RangeTblEntry);
+
+		rte->rtekind = RTE_RELATION;
+		rte->relid = RelationGetRelid(rels[i]);
+		rte->relkind = RELKIND_RELATION;
+		rte->rellockmode = RowExclusiveLock;
+		rtable = lappend(rtable, rte);
+	}
+	ExecInitRangeTable(estate, rtable);
+	estate->es_output_cid = GetCurrentCommandId(true);
+	MemoryContextSwitchTo(old);
+	return estate;
+}
+
+ResultRelInfo *
+direct_result_rel(EState *estate, Relation rel, Index rti, Expr **checks, int ncheck)
+{
+	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+	ResultRelInfo *rri = makeNode(ResultRelInfo);
+	int			i;
+
+	InitResultRelInfo(rri, rel, rti, NULL, 0);
+	ExecOpenIndices(rri, false);
+	if (ncheck > 0)
+	{
+		rri->ri_ConstraintExprs = palloc(sizeof(ExprState *) * ncheck);
+		for (i = 0; i < ncheck; i++)
+			rri->ri_ConstraintExprs[i] = ExecInitExpr(checks[i], NULL);
+	}
+	MemoryContextSwitchTo(old);
+	return rri;
+}
+
+Relation
+direct_index(ResultRelInfo *rri, Oid indexid)
+{
+	int			i;
+
+	for (i = 0; i < rri->ri_NumIndices; i++)
+		if (RelationGetRelid(rri->ri_IndexRelationDescs[i]) == indexid)
+			return rri->ri_IndexRelationDescs[i];
+	elog(ERROR, "index %u of \"%s\" is not open", indexid,
+		 RelationGetRelationName(rri->ri_RelationDesc));
+	return NULL;				/* keep the compiler quiet */
+}
+
+bool
+direct_lock_by_key(Relation rel, Relation index, AttrNumber keycol, RegProcedure eqproc,
+				   Datum key, Snapshot snapshot, CommandId cid, LockTupleMode mode,
+				   TupleTableSlot *slot)
+{
+	bool		xact_snapshot = IsolationUsesXactSnapshot();
+	ScanKeyData sk;
+	IndexScanDesc scan;
+	TM_FailureData tmfd;
+	ItemPointerData tid;
+	TM_Result	res;
+	bool		found;
+	bool		isnull;
+	Datum		now_key;
+
+	ScanKeyInit(&sk, 1, BTEqualStrategyNumber, eqproc, key);
+	scan = index_beginscan(rel, index, snapshot, 1, 0);
+	index_rescan(scan, &sk, 1, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found)
+		ItemPointerCopy(&slot->tts_tid, &tid);
+	index_endscan(scan);
+	if (!found)
+		return false;
+
+	res = table_tuple_lock(rel, &tid, snapshot, slot, cid, mode, LockWaitBlock,
+						   xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+	switch (res)
+	{
+		case TM_Ok:
+			break;
+		case TM_Updated:
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to concurrent update")));
+			break;
+		case TM_Deleted:
+			if (xact_snapshot)
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent delete")));
+			return false;
+		default:
+			elog(ERROR, "unexpected result %d locking a row of \"%s\"", (int) res,
+				 RelationGetRelationName(rel));
+	}
+	if (!tmfd.traversed)
+		return true;
+	/* READ COMMITTED followed an update: does the newest version still match? */
+	now_key = slot_getattr(slot, keycol, &isnull);
+	return !isnull && DatumGetBool(OidFunctionCall2Coll(eqproc, InvalidOid, now_key, key));
+}
+
+void
+direct_update(EState *estate, ResultRelInfo *rri, TupleTableSlot *locked,
+			  TupleTableSlot *newer, Snapshot snapshot)
+{
+	Relation	rel = rri->ri_RelationDesc;
+	bool		update_indexes;
+
+	if (rel->rd_att->constr)
+		ExecConstraints(rri, newer, estate);
+	simple_table_tuple_update(rel, &locked->tts_tid, newer, snapshot, &update_indexes);
+	if (update_indexes && rri->ri_NumIndices > 0)
+		list_free(ExecInsertIndexTuples(rri, newer, estate, true, false, NULL, NIL));
+}
+
+void
+direct_estate_end(EState *estate, ResultRelInfo **rris, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		ExecCloseIndices(rris[i]);
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+}

@@ -1,0 +1,134 @@
+/*-------------------------------------------------------------------------
+ *
+ * direct.h
+ *	  The pieces shared by the write paths that bypass SQL (the campaign
+ *	  charge, the segment append): looking tables up, judging whether a
+ *	  table is still as the install script made it, planning its CHECK
+ *	  constraints and column defaults once, and the executor state that
+ *	  index insertion and constraint checks need.
+ *
+ * A direct write fires no triggers and applies no row-level security, so
+ * every user of these helpers pairs them with a verdict: when a table has
+ * anything a direct write would skip (a user trigger, a policy, generated
+ * columns, a deferrable unique index, missing rights) the call goes back
+ * to the SQL statement it replaces.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef EXPERIMENTS_DIRECT_H
+#define EXPERIMENTS_DIRECT_H
+
+#include "postgres.h"
+#include "commands/trigger.h"
+#include "nodes/execnodes.h"
+#include "nodes/lockoptions.h"
+#include "nodes/primnodes.h"
+#include "storage/lockdefs.h"
+#include "utils/acl.h"
+#include "utils/relcache.h"
+#include "utils/snapshot.h"
+
+/*
+ * What a direct path knows about its tables, kept per backend: the caller
+ * embeds a DirectCache in its description and rebuilds the description when
+ * direct_cache_fresh() says no.  Any relcache invalidation of one of the
+ * tables (ALTER TABLE, CREATE TRIGGER, a policy, DROP...) makes it stale; one
+ * that arrives while the description is built leaves it usable for the call
+ * that built it but not kept.
+ *
+ *	if (!direct_cache_fresh(&my.cache, relids, 2))
+ *	{
+ *		old = direct_cache_begin(&my.cache, "experiments my tables", relids, 2);
+ *		... fill my from the catalogue, allocating in CurrentMemoryContext ...
+ *		direct_cache_end(&my.cache, old);
+ *	}
+ */
+#define DIRECT_CACHE_RELS 4
+
+typedef struct DirectCache
+{
+	bool		valid;
+	int			nrels;
+	Oid			relids[DIRECT_CACHE_RELS];
+	MemoryContext cxt;			/* the description's memory */
+	uint64		seen;			/* invalidations counted when building began */
+	struct DirectCache *next;	/* every cache, for the invalidation callback */
+} DirectCache;
+
+extern bool direct_cache_fresh(const DirectCache *c, const Oid *relids, int n);
+extern MemoryContext direct_cache_begin(DirectCache *c, const char *name,
+										const Oid *relids, int n);
+extern void direct_cache_end(DirectCache *c, MemoryContext old);
+
+/* Open a table of the extension's schema with ROW EXCLUSIVE, as DML would. */
+extern Relation direct_open(const char *name);
+
+/* The same with another lock (ROW SHARE for a table only locked FOR KEY SHARE). */
+extern Relation direct_open_locked(const char *name, LOCKMODE mode);
+
+/* The attribute called name if it has type typid (its typmod in *typmod); else 0. */
+extern AttrNumber direct_column(TupleDesc desc, const char *name, Oid typid,
+								int32 *typmod);
+
+/* Planned CHECK expressions of rel, in the order of its constraint array. */
+extern Expr **direct_plan_checks(Relation rel, int *ncheck);
+
+/* The planned default of one attribute, or NULL when it has none. */
+extern Expr *direct_plan_default(Relation rel, AttrNumber att);
+
+/*
+ * Why rel cannot be written directly whatever its triggers, or NULL: not a
+ * plain table, stored generated columns, a deferrable unique index.
+ */
+extern const char *direct_shape_verdict(Relation rel);
+
+/*
+ * Is t the referencing side's check of the single-column foreign key
+ * fk_col -> confrelid(pk_col)?
+ */
+extern bool direct_is_foreign_key(const Trigger *t, AttrNumber fk_col, Oid confrelid,
+								  AttrNumber pk_col);
+
+/*
+ * Why the current user may not write rel directly with the rights in mode,
+ * or NULL: row-level security applies, or a table-level right is missing
+ * (the SQL path then reports it, or honours column rights and policies).
+ */
+extern const char *direct_rights_verdict(Relation rel, AclMode mode);
+
+/* An executor state whose range table holds rels[0..n-1] at ROW EXCLUSIVE. */
+extern EState *direct_estate(Relation *rels, int n);
+
+/* A result relation of rel (range table index rti) with its indexes open. */
+extern ResultRelInfo *direct_result_rel(EState *estate, Relation rel, Index rti,
+										Expr **checks, int ncheck);
+
+/* The open index of rri whose OID is indexid (an internal error if none). */
+extern Relation direct_index(ResultRelInfo *rri, Oid indexid);
+
+/*
+ * Find the row of rel that index (a unique btree whose first key column is
+ * rel's attribute keycol, compared with eqproc) gives for key under
+ * snapshot, and lock its newest version in mode, waiting for a concurrent
+ * writer under lock_timeout and deadlock detection.  In READ COMMITTED a
+ * row updated meanwhile is followed to its newest version, which must still
+ * carry the key; in REPEATABLE READ and SERIALIZABLE a concurrent update or
+ * delete is a serialization failure (40001), as for UPDATE.  false when
+ * there is no such row (any more); else the locked version is in slot.
+ */
+extern bool direct_lock_by_key(Relation rel, Relation index, AttrNumber keycol,
+							   RegProcedure eqproc, Datum key, Snapshot snapshot,
+							   CommandId cid, LockTupleMode mode, TupleTableSlot *slot);
+
+/*
+ * Replace the row locked in locked by the new version in newer: constraints
+ * checked, the heap updated (heap-only when it can be), index entries added
+ * when it is not.
+ */
+extern void direct_update(EState *estate, ResultRelInfo *rri, TupleTableSlot *locked,
+						  TupleTableSlot *newer, Snapshot snapshot);
+
+/* Close what direct_result_rel opened and free the executor state. */
+extern void direct_estate_end(EState *estate, ResultRelInfo **rris, int n);
+
+#endif							/* EXPERIMENTS_DIRECT_H */

@@ -1,0 +1,60 @@
+/*-------------------------------------------------------------------------
+ *
+ * selftest_direct.c
+ *	  Self-test entry points of the write paths that bypass SQL: the
+ *	  campaign charge (src/campaigns/charge.c), the row append
+ *	  (src/common/append.c) and the quota check (src/quota/check_direct.c).
+ *
+ * Like the others, never declared by the install script; the campaigns_charge
+ * and quota_direct regression tests declare them as a superuser to see which
+ * path the last call took in this backend.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/builtins.h"
+
+#include "campaigns/charge.h"
+#include "common/append.h"
+#include "quota/check_direct.h"
+
+PG_FUNCTION_INFO_V1(experiments_selftest_charge_path);
+
+/*
+ * experiments_selftest_charge_path() -> text: 'direct', or why the last
+ * charge went back to SQL.
+ */
+Datum
+experiments_selftest_charge_path(PG_FUNCTION_ARGS)
+{
+	(void) fcinfo;
+	PG_RETURN_TEXT_P(cstring_to_text(charge_last_fallback ? charge_last_fallback : "direct"));
+}
+
+PG_FUNCTION_INFO_V1(experiments_selftest_append_path);
+
+/*
+ * experiments_selftest_append_path() -> text: 'direct', or why the last
+ * append_rows() went back to SQL.
+ */
+Datum
+experiments_selftest_append_path(PG_FUNCTION_ARGS)
+{
+	(void) fcinfo;
+	PG_RETURN_TEXT_P(cstring_to_text(append_last_fallback[0] ? append_last_fallback : "direct"));
+}
+
+PG_FUNCTION_INFO_V1(experiments_selftest_quota_check_path);
+
+/*
+ * experiments_selftest_quota_check_path() -> text: 'direct', or why the last
+ * quota check went back to SQL.
+ */
+Datum
+experiments_selftest_quota_check_path(PG_FUNCTION_ARGS)
+{
+	(void) fcinfo;
+	PG_RETURN_TEXT_P(cstring_to_text(quota_check_last_fallback[0] ?
+									 quota_check_last_fallback : "direct"));
+}
