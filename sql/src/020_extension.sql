@@ -11,6 +11,13 @@ AS 'MODULE_PATHNAME', 'experiments_version';
 COMMENT ON FUNCTION experiments.version() IS
     'version of the loaded library next to the installed SQL version';
 
+CREATE FUNCTION experiments.uuid_v7()
+RETURNS uuid
+LANGUAGE C VOLATILE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'experiments_uuid_v7';
+COMMENT ON FUNCTION experiments.uuid_v7() IS
+    'a new time-ordered (version 7) uuid: Unix milliseconds, then random bits; the default key of recordings and cost-ledger rows';
+
 CREATE FUNCTION experiments.grant_access(
     p_role      regrole,
     p_domains   text[]  DEFAULT NULL,
@@ -32,5 +39,6 @@ COMMENT ON FUNCTION experiments.revoke_access(regrole, text[]) IS
 
 INSERT INTO experiments.api_routines (routine, domain, writes) VALUES
     ('experiments.version()',                                'public', false),
+    ('experiments.uuid_v7()',                                'public', false),
     ('experiments.grant_access(regrole, text[], boolean)',   'admin',  true),
     ('experiments.revoke_access(regrole, text[])',           'admin',  true);

@@ -83,8 +83,10 @@ CREATE INDEX user_subscriptions_cycle_end_idx ON experiments.user_subscriptions 
 COMMENT ON TABLE experiments.user_subscriptions IS
     'quota: one subscription per user; the current cycle and its counters';
 
+-- Recording ids are time-ordered (uuid_v7): new keys land at the right edge
+-- of the primary key instead of on a random page each.
 CREATE TABLE experiments.recordings (
-    id           uuid        PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    id           uuid        PRIMARY KEY DEFAULT experiments.uuid_v7(),
     user_id      uuid        NOT NULL REFERENCES experiments.users (id) ON DELETE CASCADE,
     source       text        NOT NULL CHECK (source IN ('realtime', 'upload')),
     language     text        NOT NULL DEFAULT 'vi',

@@ -214,8 +214,10 @@ CREATE INDEX gmaps_linkedin_enrichments_campaign_idx
 COMMENT ON TABLE experiments.gmaps_linkedin_enrichments IS
     'campaigns: what the LinkedIn enricher found for a business';
 
+-- Ledger ids are time-ordered (uuid_v7): a charge appends at the right edge
+-- of the primary key instead of dirtying a random page.
 CREATE TABLE experiments.gmaps_api_costs (
-    id               uuid          PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    id               uuid          PRIMARY KEY DEFAULT experiments.uuid_v7(),
     campaign_id      uuid          NOT NULL
         REFERENCES experiments.gmaps_campaigns (id) ON DELETE CASCADE,
     service          varchar(50)   NOT NULL

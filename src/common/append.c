@@ -20,6 +20,7 @@
 #include "access/xact.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -38,6 +39,7 @@ typedef struct AppendEntry
 	Oid			refrelid;
 	const char *ineligible;		/* NULL, or why the table must be written by SQL */
 	AttrNumber	attnums[APPEND_MAX_COLS];
+	AttrNumber	returning;		/* 0: none */
 	int			natts;
 	Expr	  **defaults;		/* per attribute: planned default, or NULL */
 	int			ncheck;
@@ -92,6 +94,16 @@ describe(AppendEntry *e, Relation rel)
 		}
 		if (strcmp(def->cols[i], def->fk_col) == 0)
 			fk_col = e->attnums[i];
+	}
+	if (def->returning != NULL)
+	{
+		e->returning = direct_column(desc, def->returning, def->returning_type, NULL);
+		if (e->returning == 0)
+		{
+			e->ineligible = psprintf("column %s of %s is missing or of another type",
+									 def->returning, def->relname);
+			return;
+		}
 	}
 	ref_col = OidIsValid(e->refrelid) ? get_attnum(e->refrelid, def->ref_col) : 0;
 	if (fk_col == 0 || ref_col == 0)
@@ -149,6 +161,7 @@ append_entry(const AppendDef *def, Relation rel)
 	e->checks = NULL;
 	e->ncheck = 0;
 	e->defaults = NULL;
+	e->returning = 0;
 	describe(e, rel);
 	direct_cache_end(&e->cache, old);
 	return e;
@@ -156,8 +169,10 @@ append_entry(const AppendDef *def, Relation rel)
 
 /* Write nrows rows of e's table, in batches. */
 static void
-append_write(AppendEntry *e, Relation rel, int nrows, AppendRowFn fill, void *arg)
+append_write(AppendEntry *e, Relation rel, int nrows, AppendRowFn fill, void *arg,
+			 Datum *returned)
 {
+	MemoryContext caller = CurrentMemoryContext;
 	const AppendDef *def = e->def;
 	EState	   *estate;
 	ResultRelInfo *rri;
@@ -223,6 +238,18 @@ append_write(AppendEntry *e, Relation rel, int nrows, AppendRowFn fill, void *ar
 		MemoryContextSwitchTo(old);
 
 		table_multi_insert(rel, slots, n, estate->es_output_cid, 0, NULL);
+		if (done == 0 && e->returning != 0 && returned != NULL)
+		{
+			Form_pg_attribute a = TupleDescAttr(RelationGetDescr(rel), e->returning - 1);
+			bool		null;
+			Datum		v = slot_getattr(slots[0], e->returning, &null);
+
+			if (null)
+				elog(ERROR, "column %s of the appended row is null", def->returning);
+			old = MemoryContextSwitchTo(caller);
+			*returned = datumCopy(v, a->attbyval, a->attlen);
+			MemoryContextSwitchTo(old);
+		}
 		for (k = 0; k < n; k++)
 		{
 			if (rri->ri_NumIndices > 0)
@@ -242,7 +269,8 @@ append_write(AppendEntry *e, Relation rel, int nrows, AppendRowFn fill, void *ar
 }
 
 const char *
-append_rows(const AppendDef *def, int nrows, AppendRowFn fill, void *arg)
+append_rows(const AppendDef *def, int nrows, AppendRowFn fill, void *arg,
+			Datum *returned)
 {
 	Relation	rel = direct_open(def->relname);
 	AppendEntry *e = append_entry(def, rel);
@@ -250,7 +278,7 @@ append_rows(const AppendDef *def, int nrows, AppendRowFn fill, void *arg)
 
 	strlcpy(append_last_fallback, why ? why : "", sizeof(append_last_fallback));
 	if (why == NULL && nrows > 0)
-		append_write(e, rel, nrows, fill, arg);
+		append_write(e, rel, nrows, fill, arg, returned);
 	table_close(rel, NoLock);
 	return why;
 }

@@ -20,7 +20,7 @@
  *		"recording_id", "recordings", "id"
  *	};
  *
- *	why = append_rows(&segment_rows, n, fill_one_segment, &state);
+ *	why = append_rows(&segment_rows, n, fill_one_segment, &state, NULL);
  *	if (why != NULL)
  *		... the table is not as shipped: run the INSERT statement instead ...
  *
@@ -54,6 +54,10 @@ typedef struct AppendDef
 	const char *fk_col;			/* one of cols: the key the caller vouches for */
 	const char *ref_relname;	/* the table it references, same schema */
 	const char *ref_col;		/* the referenced column */
+	const char *returning;		/* NULL, or a column whose value in the first
+								 * row append_rows hands back (its default,
+								 * say: a generated key) */
+	Oid			returning_type;
 } AppendDef;
 
 /*
@@ -64,12 +68,15 @@ typedef void (*AppendRowFn) (void *arg, int row, Datum *values, bool *isnull);
 
 /*
  * Append nrows rows.  NULL when they are written, else why the table
- * cannot be written directly (and nothing was written).  Errors -- a
+ * cannot be written directly (and nothing was written).  With
+ * def->returning set and nrows >= 1, *returned gets that column of the
+ * first row (never NULL: a NULL there is an error), copied into the
+ * caller's memory.  Errors -- a
  * violated constraint, a duplicate key, a serialization failure -- are
  * raised as the INSERT would raise them.
  */
 extern const char *append_rows(const AppendDef *def, int nrows, AppendRowFn fill,
-							   void *arg);
+							   void *arg, Datum *returned);
 
 /* Why the last append_rows() went back to SQL, or "" (for tests). */
 extern char append_last_fallback[128];

@@ -14,6 +14,13 @@
 /* A new version-4 uuid from the strong random source, palloc'd. */
 extern pg_uuid_t *uuid_random(void);
 
+/*
+ * A new version-7 uuid, palloc'd: the Unix time in milliseconds in its first
+ * 48 bits, then 74 random bits.  Ids drawn later sort later (to the
+ * millisecond), so a primary key of them grows at its right edge.
+ */
+extern pg_uuid_t *uuid_time_ordered(void);
+
 /* A uuid datum in its canonical text form, palloc'd. */
 extern char *uuid_cstring(Datum uuid);
 

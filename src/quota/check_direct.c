@@ -21,9 +21,8 @@
  *	   a plan changed while we waited is read as it is now;
  *	4. the decision, on the counters of the locked version;
  *	5. when allowed: the recording is appended (src/common/append.c, with
- *	   its defaults, constraints and index entries; its id drawn here as
- *	   gen_random_uuid() would draw it) and the subscription's new version
- *	   written with usage_count + 1.
+ *	   its defaults -- the id among them --, constraints and index entries)
+ *	   and the subscription's new version written with usage_count + 1.
  *
  * Declined (QCHECK_NOT_ELIGIBLE, nothing written) whenever a table is not
  * as shipped: a trigger other than the foreign keys' own (those of
@@ -54,7 +53,6 @@
 #include "common/append.h"
 #include "common/direct.h"
 #include "common/probe.h"
-#include "common/uuid.h"
 #include "quota/check_direct.h"
 
 char		quota_check_last_fallback[128] = "";
@@ -90,9 +88,9 @@ static const ProbeDef plan_limits = {
 
 /* The recording, appended by the user it belongs to (locked in step 1). */
 static const AppendDef recording_row = {
-	"recordings", 5, {"id", "user_id", "source", "language", "meta"},
-	{UUIDOID, UUIDOID, TEXTOID, TEXTOID, JSONBOID},
-	"user_id", "users", "id"
+	"recordings", 4, {"user_id", "source", "language", "meta"},
+	{UUIDOID, TEXTOID, TEXTOID, JSONBOID},
+	"user_id", "users", "id", "id", UUIDOID
 };
 
 /* A unique btree index of rel whose only key column is att, or InvalidOid. */
@@ -195,7 +193,7 @@ check_tables(Relation subs, Relation users)
 
 typedef struct RecordingValues
 {
-	Datum		values[5];
+	Datum		values[4];
 } RecordingValues;
 
 /* The recording's row (an AppendRowFn). */
@@ -203,8 +201,8 @@ static void
 recording_values(void *arg, int row, Datum *values, bool *isnull)
 {
 	(void) row;
-	memcpy(values, ((RecordingValues *) arg)->values, sizeof(Datum) * 5);
-	memset(isnull, 0, sizeof(bool) * 5);
+	memcpy(values, ((RecordingValues *) arg)->values, sizeof(Datum) * 4);
+	memset(isnull, 0, sizeof(bool) * 4);
 }
 
 /* The subscription's new version: usage_count + 1. */
@@ -317,13 +315,13 @@ quota_check_direct(Datum user_id, Datum source, Datum language, Jsonb *meta,
 			(int64) d->used_seconds < (int64) d->minutes_limit * 60)
 		{
 			RecordingValues rv;
+			Datum		id;
 
-			rv.values[0] = UUIDPGetDatum(uuid_random());
-			rv.values[1] = user_id;
-			rv.values[2] = source;
-			rv.values[3] = language;
-			rv.values[4] = JsonbPGetDatum(meta);
-			why = append_rows(&recording_row, 1, recording_values, &rv);
+			rv.values[0] = user_id;
+			rv.values[1] = source;
+			rv.values[2] = language;
+			rv.values[3] = JsonbPGetDatum(meta);
+			why = append_rows(&recording_row, 1, recording_values, &rv, &id);
 			if (why != NULL)
 			{
 				/* nothing written: the statements redo the check under our lock */
@@ -337,7 +335,7 @@ quota_check_direct(Datum user_id, Datum source, Datum language, Jsonb *meta,
 							  ps.snapshot);
 				CommandCounterIncrement();
 				d->created = true;
-				d->recording_id = rv.values[0];
+				d->recording_id = id;
 			}
 		}
 	}

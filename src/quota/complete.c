@@ -92,7 +92,7 @@ static const StmtDef finish_recording = {
 static const AppendDef segment_rows = {
 	"segments", 5, {"recording_id", "idx", "start_ms", "end_ms", "text"},
 	{UUIDOID, INT4OID, INT4OID, INT4OID, TEXTOID},
-	"recording_id", "recordings", "id"
+	"recording_id", "recordings", "id", NULL, InvalidOid
 };
 
 static const StmtDef mark_failed = {
@@ -219,7 +219,7 @@ experiments_sp_complete_recording(PG_FUNCTION_ARGS)
 	}
 
 	args[1] = Int32GetDatum(in.duration_ms);
-	if (append_rows(&segment_rows, in.segments.count, segment_row, &in) == NULL)
+	if (append_rows(&segment_rows, in.segments.count, segment_row, &in, NULL) == NULL)
 	{
 		args[2] = Int64GetDatum(QUOTA_CHARGED_SECONDS(in.duration_ms));
 		(void) stmt_run(&finish_recording, NULL, args, NULL, false, 0, SPI_OK_UPDATE);

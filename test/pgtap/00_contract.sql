@@ -3,7 +3,7 @@
 \set ON_ERROR_ROLLBACK 1
 \set ON_ERROR_STOP true
 BEGIN;
-SELECT plan(33);
+SELECT plan(36);
 
 -- schema, registry table, routines
 SELECT has_schema('experiments');
@@ -32,7 +32,8 @@ SELECT is(pg_get_function_arguments('experiments.grant_access(regrole,text[],boo
           'p_role regrole, p_domains text[] DEFAULT NULL::text[], p_read_only boolean DEFAULT false',
           'grant_access parameters and defaults');
 
--- privileges: PUBLIC may run version() and nothing else; no table is granted
+-- privileges: PUBLIC may run version() and uuid_v7() and nothing else; no
+-- table is granted
 SELECT function_privs_are('experiments', 'version', ARRAY[]::name[], 'public',
                           ARRAY['EXECUTE'], 'PUBLIC may call version()');
 SELECT function_privs_are('experiments', 'grant_access', ARRAY['regrole', 'text[]', 'boolean'],
@@ -47,8 +48,15 @@ SELECT is_empty($$
     SELECT p.oid::regprocedure FROM pg_proc p
      WHERE p.pronamespace = 'experiments'::regnamespace
        AND p.oid <> 'experiments.version()'::regprocedure
+       AND p.oid <> 'experiments.uuid_v7()'::regprocedure
        AND has_function_privilege('public', p.oid, 'EXECUTE') $$,
     'no other routine is executable by PUBLIC');
+SELECT function_privs_are('experiments', 'uuid_v7', ARRAY[]::name[], 'public', ARRAY['EXECUTE'],
+                          'PUBLIC may call uuid_v7, as it may gen_random_uuid');
+SELECT col_default_is('experiments', 'recordings', 'id', 'experiments.uuid_v7()',
+                      'recording ids are time-ordered');
+SELECT col_default_is('experiments', 'gmaps_api_costs', 'id', 'experiments.uuid_v7()',
+                      'cost-ledger ids are time-ordered');
 
 -- SQLSTATEs
 SELECT throws_ok($$ SELECT * FROM experiments.grant_access(NULL) $$,

@@ -91,7 +91,7 @@ SELECT count(*) AS revoked FROM experiments.revoke_access('regress_reader', ARRA
 SELECT p.oid::regprocedure AS still_executable_by_app
   FROM pg_proc p
  WHERE p.pronamespace = 'experiments'::regnamespace
-   AND p.oid::regprocedure::text <> 'experiments.version()'
+   AND p.oid::regprocedure::text NOT IN ('experiments.version()', 'experiments.uuid_v7()')
    AND has_function_privilege('regress_app', p.oid, 'EXECUTE');
 
 SET ROLE regress_reader;

@@ -22,8 +22,8 @@ SELECT to_regprocedure(routine) AS registered_twice
 SELECT domain, count(*) > 0 AS has_routines
   FROM experiments.api_routines GROUP BY domain ORDER BY domain;
 
--- nothing but version() is executable by PUBLIC, no table or sequence is
--- granted to PUBLIC
+-- nothing but version() and uuid_v7() is executable by PUBLIC, no table or
+-- sequence is granted to PUBLIC
 SELECT p.oid::regprocedure AS public_routine
   FROM pg_proc p
  WHERE p.pronamespace = 'experiments'::regnamespace
@@ -34,6 +34,25 @@ SELECT c.relname, c.relacl
  WHERE c.relnamespace = 'experiments'::regnamespace
    AND c.relkind IN ('r', 'p', 'S', 'v', 'm')
    AND EXISTS (SELECT 1 FROM aclexplode(c.relacl) a WHERE a.grantee = 0);
+
+-- uuid_v7(): version 7, the RFC variant, the current Unix time in
+-- milliseconds in the first 48 bits, distinct values, and later calls sort
+-- after earlier ones (to the millisecond)
+CREATE TEMP TABLE v7 AS
+SELECT g, experiments.uuid_v7() AS id FROM generate_series(1, 1000) AS g;
+SELECT count(DISTINCT id) AS distinct_ids,
+       bool_and(substr(id::text, 15, 1) = '7') AS version_7,
+       bool_and(substr(id::text, 20, 1) IN ('8', '9', 'a', 'b')) AS rfc_variant,
+       bool_and(abs(('x' || lpad(replace(substr(id::text, 1, 13), '-', ''), 16, '0'))::bit(64)::bigint
+                    - (extract(epoch FROM clock_timestamp()) * 1000)::bigint) < 60000) AS time_now
+  FROM v7;
+SELECT pg_sleep(0.002);
+SELECT bool_and(experiments.uuid_v7() > id) AS later_sorts_after FROM v7;
+CREATE ROLE regress_v7_nobody;
+SET ROLE regress_v7_nobody;
+SELECT experiments.uuid_v7() IS NOT NULL AS anyone_may_call;
+RESET ROLE;
+DROP ROLE regress_v7_nobody;
 
 -- DROP EXTENSION removes every object the install script made, and a second
 -- CREATE gives the same objects back.  The schema itself is made by

@@ -23,6 +23,7 @@ SET search_path = pg_temp, public, pg_catalog, experiments;
 -- would meet the shadows, not the routine's.
 -- extension
 SELECT versions_match FROM experiments.version();
+SELECT experiments.uuid_v7() IS NOT NULL AS has_id;
 
 -- admin routines, as a superuser with the same hostile path
 RESET ROLE;
