@@ -211,6 +211,7 @@ charge_direct(const ChargeRequest *req, Datum *cost_id, Datum *new_total)
 		return CHARGE_NOT_ELIGIBLE;
 	}
 
+	direct_require_writable("UPDATE");
 	probe_snapshot_begin(&ps);
 	state_begin(&st, t, campaigns, costs);
 	ledger = ledger_row(&st, t, costs, req);

@@ -277,6 +277,8 @@ append_rows(const AppendDef *def, int nrows, AppendRowFn fill, void *arg,
 	const char *why = e->ineligible ? e->ineligible : direct_rights_verdict(rel, ACL_INSERT);
 
 	strlcpy(append_last_fallback, why ? why : "", sizeof(append_last_fallback));
+	if (why == NULL)
+		direct_require_writable("INSERT");
 	if (why == NULL && nrows > 0)
 		append_write(e, rel, nrows, fill, arg, returned);
 	table_close(rel, NoLock);

@@ -22,6 +22,7 @@
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
 #include "rewrite/rewriteHandler.h"
+#include "tcop/utility.h"
 #include "utils/array.h"
 #include "utils/fmgrprotos.h"
 #include "utils/inval.h"
@@ -85,6 +86,13 @@ direct_cache_end(DirectCache *c, MemoryContext old)
 	MemoryContextSwitchTo(old);
 	/* right for this call either way: the caller holds the tables against DDL */
 	c->valid = (c->seen == inval_count);
+}
+
+void
+direct_require_writable(const char *cmdname)
+{
+	PreventCommandIfReadOnly(cmdname);
+	PreventCommandIfParallelMode(cmdname);
 }
 
 Relation

@@ -60,6 +60,14 @@ extern MemoryContext direct_cache_begin(DirectCache *c, const char *name,
 										const Oid *relids, int n);
 extern void direct_cache_end(DirectCache *c, MemoryContext old);
 
+/*
+ * Raise what the executor raises for a write (cmdname: "INSERT", "UPDATE")
+ * in a read-only transaction -- READ ONLY, or any transaction of a hot
+ * standby -- or in parallel mode: 25006.  Every direct write calls it first:
+ * the table access method does not check.
+ */
+extern void direct_require_writable(const char *cmdname);
+
 /* Open a table of the extension's schema with ROW EXCLUSIVE, as DML would. */
 extern Relation direct_open(const char *name);
 

@@ -282,6 +282,7 @@ quota_check_direct(Datum user_id, Datum source, Datum language, Jsonb *meta,
 		return QCHECK_NOT_ELIGIBLE;
 	}
 
+	direct_require_writable("SELECT FOR UPDATE");
 	probe_snapshot_begin(&ps);
 	estate = direct_estate(&subs, 1);
 	rri = direct_result_rel(estate, subs, 1, t->checks, t->ncheck);

@@ -105,6 +105,12 @@ SELECT experiments.track_campaign_cost('00000000-0000-4000-8000-0000000c0001', '
 SELECT chargetest.path();
 ROLLBACK;
 
+-- a read-only transaction (or a hot standby) cannot charge: 25006 in the
+-- envelope, as the SQL path gives
+BEGIN TRANSACTION READ ONLY;
+SELECT experiments.track_campaign_cost('00000000-0000-4000-8000-0000000c0001', 'google_maps', 1, 0.1) - 'error_detail' AS refused;
+ROLLBACK;
+
 -- a campaign deleted earlier in the caller's transaction is not found; one
 -- locked by the caller is charged (the caller's lock is its own)
 BEGIN;

@@ -141,6 +141,12 @@ SELECT quota_ok FROM experiments.sp_check_quota_and_create_recording(:'two', 'up
 SELECT appendtest.check_path();
 ROLLBACK;
 
+-- a read-only transaction (or a hot standby) cannot write through the direct
+-- path any more than through SQL: 25006
+BEGIN TRANSACTION READ ONLY;
+SELECT quota_ok FROM experiments.sp_check_quota_and_create_recording(:'two', 'upload');
+ROLLBACK;
+
 -- as shipped again: direct again
 SELECT quota_ok, error_message FROM experiments.sp_check_quota_and_create_recording(:'two', 'upload');
 SELECT appendtest.check_path();
@@ -235,6 +241,11 @@ BEGIN;
 ALTER TABLE experiments.segments ENABLE ROW LEVEL SECURITY;
 CALL experiments.sp_complete_recording(:'r4', 2000, appendtest.payload(2));
 SELECT appendtest.path();
+ROLLBACK;
+
+-- a completion in a read-only transaction: 25006, nothing written
+BEGIN TRANSACTION READ ONLY;
+CALL experiments.sp_complete_recording(:'r4', 2000, appendtest.payload(2));
 ROLLBACK;
 
 -- and with the table as shipped again, direct again
