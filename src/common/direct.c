@@ -21,11 +21,13 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
 #include "rewrite/rewriteHandler.h"
 #include "tcop/utility.h"
 #include "utils/array.h"
 #include "utils/fmgrprotos.h"
 #include "utils/inval.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
@@ -150,11 +152,16 @@ direct_plan_checks(Relation rel, int *ncheck)
 Expr *
 direct_plan_default(Relation rel, AttrNumber att)
 {
+	Form_pg_attribute a = TupleDescAttr(RelationGetDescr(rel), att - 1);
 	Node	   *def;
 
-	if (TupleDescAttr(RelationGetDescr(rel), att - 1)->attisdropped)
+	if (a->attisdropped)
 		return NULL;
 	def = build_column_default(rel, att);
+	/* no default: NULL, but checked against a domain's constraints as INSERT does */
+	if (def == NULL && get_typtype(a->atttypid) == TYPTYPE_DOMAIN)
+		def = coerce_null_to_domain(a->atttypid, a->atttypmod, a->attcollation,
+									a->attlen, a->attbyval);
 	return def ? expression_planner((Expr *) def) : NULL;
 }
 

@@ -81,7 +81,11 @@ extern AttrNumber direct_column(TupleDesc desc, const char *name, Oid typid,
 /* Planned CHECK expressions of rel, in the order of its constraint array. */
 extern Expr **direct_plan_checks(Relation rel, int *ncheck);
 
-/* The planned default of one attribute, or NULL when it has none. */
+/*
+ * The planned default of one attribute, or NULL when it has none -- except
+ * that a column of a domain type without a default gets NULL coerced to the
+ * domain, so that its constraints are checked as an INSERT checks them.
+ */
 extern Expr *direct_plan_default(Relation rel, AttrNumber att);
 
 /*

@@ -204,6 +204,15 @@ ALTER TABLE experiments.segments ALTER COLUMN confidence DROP DEFAULT;
 CALL experiments.sp_complete_recording(:'r4', 2000, appendtest.payload(2));
 ROLLBACK;
 
+-- a column of a NOT NULL domain without a default: the missing value is NULL
+-- checked against the domain, as an INSERT checks it (23502)
+BEGIN;
+CREATE DOMAIN appendtest.required AS text NOT NULL;
+ALTER TABLE experiments.segments ADD COLUMN tag appendtest.required DEFAULT 'x';
+ALTER TABLE experiments.segments ALTER COLUMN tag DROP DEFAULT;
+CALL experiments.sp_complete_recording(:'r4', 2000, appendtest.payload(2));
+ROLLBACK;
+
 -- a segment already there with the same idx: 23505 from the unique index
 BEGIN;
 INSERT INTO experiments.segments (recording_id, idx, start_ms, end_ms, text)
