@@ -168,7 +168,7 @@ SELECT array_agg(idx ORDER BY id) AS idx_in_id_order
 SELECT used_seconds - :before AS charged_seconds
   FROM experiments.user_subscriptions WHERE user_id = :'seg';
 
--- more segments than one batch of the append (1 000), and none at all
+-- more segments than fit in many batches of the append (64 each), and none at all
 SELECT appendtest.new_recording() AS r2 \gset
 CALL experiments.sp_complete_recording(:'r2', 2500000, appendtest.payload(2500));
 SELECT status, segments, distinct_ids, rows_match, max_idx
