@@ -13,8 +13,6 @@
 #include "utils/jsonb.h"
 #include "utils/relcache.h"
 
-#include "common/direct.h"
-
 /* The four per-service columns, in the order of campaigns_services[]. */
 #define CHARGE_NSERVICES 4
 
@@ -43,7 +41,6 @@ typedef struct ChargeRequest
  */
 typedef struct ChargeTables
 {
-	DirectCache cache;			/* of gmaps_campaigns and gmaps_api_costs */
 	const char *ineligible;		/* NULL, or why the direct path must not run */
 
 	/* gmaps_campaigns */

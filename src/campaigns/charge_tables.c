@@ -33,9 +33,7 @@
  */
 #include "postgres.h"
 
-#include "access/nbtree.h"
 #include "access/htup_details.h"
-#include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_type.h"
@@ -57,13 +55,12 @@ static const char *const service_columns[CHARGE_NSERVICES] = {
 };
 
 static ChargeTables tables;
+static DirectCache tables_cache;	/* of gmaps_campaigns and gmaps_api_costs */
 static const char *
 campaigns_verdict(Relation rel)
 {
 	TriggerDesc *td = rel->trigdesc;
 	const char *shape = direct_shape_verdict(rel);
-	Relation	pkey;
-	bool		pkey_ok;
 	int			i;
 
 	if (shape != NULL)
@@ -79,15 +76,9 @@ campaigns_verdict(Relation rel)
 		if (tables.c_service[i] == 0)
 			return "gmaps_campaigns lacks a service cost column";
 
-	tables.campaigns_pkey = RelationGetPrimaryKeyIndex(rel);
-	if (!OidIsValid(tables.campaigns_pkey))
-		return "gmaps_campaigns has no primary key";
-	pkey = index_open(tables.campaigns_pkey, AccessShareLock);
-	pkey_ok = pkey->rd_rel->relam == BTREE_AM_OID &&
-		pkey->rd_index->indnkeyatts == 1 &&
-		pkey->rd_index->indkey.values[0] == tables.c_id;
-	index_close(pkey, AccessShareLock);
-	if (!pkey_ok)
+	tables.campaigns_pkey = direct_key_index(rel, tables.c_id);
+	if (!OidIsValid(tables.campaigns_pkey) ||
+		tables.campaigns_pkey != RelationGetPrimaryKeyIndex(rel))
 		return "the primary key of gmaps_campaigns is not a btree on id";
 	return NULL;
 }
@@ -144,18 +135,15 @@ charge_tables(Relation campaigns, Relation costs)
 {
 	Oid			relids[2] = {RelationGetRelid(campaigns), RelationGetRelid(costs)};
 	MemoryContext old;
-	DirectCache cache;
 	TupleDesc	cd = RelationGetDescr(campaigns);
 	TupleDesc	ld = RelationGetDescr(costs);
 	int			i;
 
-	if (direct_cache_fresh(&tables.cache, relids, 2))
+	if (direct_cache_fresh(&tables_cache, relids, 2))
 		return &tables;
 
-	old = direct_cache_begin(&tables.cache, "experiments charge tables", relids, 2);
-	cache = tables.cache;
+	old = direct_cache_begin(&tables_cache, "experiments charge tables", relids, 2);
 	memset(&tables, 0, sizeof(tables));
-	tables.cache = cache;
 
 	tables.c_id = direct_column(cd, "id", UUIDOID, NULL);
 	tables.c_actual = direct_column(cd, "actual_cost", NUMERICOID, &tables.c_actual_typmod);
@@ -182,6 +170,6 @@ charge_tables(Relation campaigns, Relation costs)
 		tables.l_natts = ld->natts;
 		tables.l_default = plan_defaults(costs);
 	}
-	direct_cache_end(&tables.cache, old);
+	direct_cache_end(&tables_cache, old);
 	return &tables;
 }

@@ -14,6 +14,8 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_type.h"
@@ -131,6 +133,41 @@ direct_column(TupleDesc desc, const char *name, Oid typid, int32 *typmod)
 		return a->attnum;
 	}
 	return 0;
+}
+
+static bool
+is_key_index(Oid indexid, AttrNumber att)
+{
+	Relation	index = index_open(indexid, AccessShareLock);
+	Form_pg_index ix = index->rd_index;
+	bool		ok;
+
+	ok = ix->indisunique && ix->indimmediate && ix->indisvalid &&
+		index->rd_rel->relam == BTREE_AM_OID && ix->indnkeyatts == 1 &&
+		ix->indkey.values[0] == att &&
+		heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, NULL);
+	index_close(index, AccessShareLock);
+	return ok;
+}
+
+Oid
+direct_key_index(Relation rel, AttrNumber att)
+{
+	Oid			pkey = RelationGetPrimaryKeyIndex(rel);
+	List	   *indexes;
+	ListCell   *lc;
+	Oid			found = InvalidOid;
+
+	if (att == 0)
+		return InvalidOid;
+	if (OidIsValid(pkey) && is_key_index(pkey, att))
+		return pkey;
+	indexes = RelationGetIndexList(rel);
+	foreach(lc, indexes)
+		if (!OidIsValid(found) && is_key_index(lfirst_oid(lc), att))
+			found = lfirst_oid(lc);
+	list_free(indexes);
+	return found;
 }
 
 Expr **

@@ -78,6 +78,13 @@ extern Relation direct_open_locked(const char *name, LOCKMODE mode);
 extern AttrNumber direct_column(TupleDesc desc, const char *name, Oid typid,
 								int32 *typmod);
 
+/*
+ * The OID of an index of rel that finds a row by att alone -- a valid,
+ * immediate, unique btree on that one column, without a predicate -- or
+ * InvalidOid.  The primary key is preferred when it qualifies.
+ */
+extern Oid	direct_key_index(Relation rel, AttrNumber att);
+
 /* Planned CHECK expressions of rel, in the order of its constraint array. */
 extern Expr **direct_plan_checks(Relation rel, int *ncheck);
 

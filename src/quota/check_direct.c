@@ -35,13 +35,10 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
-#include "access/nbtree.h"
+#include "access/genam.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
-#include "catalog/pg_am.h"
-#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -65,7 +62,6 @@ note_fallback(const char *why)
 
 typedef struct CheckTables
 {
-	DirectCache cache;			/* user_subscriptions, users */
 	const char *ineligible;
 	Oid			user_key;		/* unique btree on user_subscriptions(user_id) */
 	Oid			users_pkey;
@@ -81,6 +77,7 @@ typedef struct CheckTables
 } CheckTables;
 
 static CheckTables tables;
+static DirectCache tables_cache;	/* of user_subscriptions and users */
 
 static const ProbeDef plan_limits = {
 	"plans", "plans_pkey", 1, 2, {"monthly_usage_limit", "monthly_minutes"}
@@ -92,30 +89,6 @@ static const AppendDef recording_row = {
 	{UUIDOID, TEXTOID, TEXTOID, JSONBOID},
 	"user_id", "users", "id", "id", UUIDOID
 };
-
-/* A unique btree index of rel whose only key column is att, or InvalidOid. */
-static Oid
-unique_index_on(Relation rel, AttrNumber att)
-{
-	List	   *indexes = RelationGetIndexList(rel);
-	ListCell   *lc;
-	Oid			found = InvalidOid;
-
-	foreach(lc, indexes)
-	{
-		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
-		Form_pg_index ix = index->rd_index;
-
-		if (!OidIsValid(found) && ix->indisunique && ix->indimmediate &&
-			ix->indisvalid && index->rd_rel->relam == BTREE_AM_OID &&
-			ix->indnkeyatts == 1 && ix->indkey.values[0] == att &&
-			heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, NULL))
-			found = RelationGetRelid(index);
-		index_close(index, AccessShareLock);
-	}
-	list_free(indexes);
-	return found;
-}
 
 static const char *
 subscriptions_verdict(Relation rel)
@@ -148,7 +121,7 @@ subscriptions_verdict(Relation rel)
 	for (i = 0; i < 4; i++)
 		if (!TupleDescAttr(desc, notnull[i] - 1)->attnotnull)
 			return "a counter or cycle column of user_subscriptions may be null";
-	tables.user_key = unique_index_on(rel, tables.s_user);
+	tables.user_key = direct_key_index(rel, tables.s_user);
 	if (!OidIsValid(tables.user_key))
 		return "user_subscriptions has no unique index on user_id alone";
 	return NULL;
@@ -160,15 +133,12 @@ check_tables(Relation subs, Relation users)
 	Oid			relids[2] = {RelationGetRelid(subs), RelationGetRelid(users)};
 	TupleDesc	sd = RelationGetDescr(subs);
 	MemoryContext old;
-	DirectCache cache;
 
-	if (direct_cache_fresh(&tables.cache, relids, 2))
+	if (direct_cache_fresh(&tables_cache, relids, 2))
 		return &tables;
 
-	old = direct_cache_begin(&tables.cache, "experiments quota check tables", relids, 2);
-	cache = tables.cache;
+	old = direct_cache_begin(&tables_cache, "experiments quota check tables", relids, 2);
 	memset(&tables, 0, sizeof(tables));
-	tables.cache = cache;
 
 	tables.s_user = direct_column(sd, "user_id", UUIDOID, NULL);
 	tables.s_plan = direct_column(sd, "plan_id", UUIDOID, NULL);
@@ -180,14 +150,14 @@ check_tables(Relation subs, Relation users)
 	tables.ineligible = subscriptions_verdict(subs);
 	if (tables.ineligible == NULL)
 	{
-		tables.users_pkey = RelationGetPrimaryKeyIndex(users);
-		if (tables.u_id == 0 || !OidIsValid(tables.users_pkey) ||
-			unique_index_on(users, tables.u_id) != tables.users_pkey)
+		tables.users_pkey = direct_key_index(users, tables.u_id);
+		if (!OidIsValid(tables.users_pkey) ||
+			tables.users_pkey != RelationGetPrimaryKeyIndex(users))
 			tables.ineligible = "users has no primary key on id";
 	}
 	if (tables.ineligible == NULL)
 		tables.checks = direct_plan_checks(subs, &tables.ncheck);
-	direct_cache_end(&tables.cache, old);
+	direct_cache_end(&tables_cache, old);
 	return &tables;
 }
 
@@ -243,7 +213,7 @@ read_limits(Datum plan_id, QuotaDecision *d)
 static const char *
 rights_verdict(Relation subs, Relation users)
 {
-	Relation	plans = direct_open("plans");
+	Relation	plans = direct_open_locked("plans", AccessShareLock);	/* only read */
 	const char *why = direct_rights_verdict(subs, ACL_SELECT | ACL_UPDATE);
 
 	if (why == NULL)
