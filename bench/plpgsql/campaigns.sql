@@ -70,11 +70,17 @@ AS $$
                                           generate_series(1, n - n / 2) i) t
 $$;
 
+-- The batch as the client sends it: JSON text, parsed by jsonb's input
+-- function as a bound parameter would be.  Built with jsonb_agg of
+-- jsonb_build_object instead, the input cost 0.67 ms per 50 businesses
+-- against 0.44 ms this way and 0.21 ms for ids(50) alone (pgbench, 2 clients,
+-- asynchronous commit), a cost of the harness the bare floor did not pay.
 CREATE FUNCTION bench_campaigns.batch(n integer) RETURNS jsonb
 LANGUAGE sql VOLATILE
 AS $$
-    SELECT jsonb_agg(jsonb_build_object('place_id', p, 'name', 'Business ' || p,
-                                        'city', 'Austin', 'state', 'TX', 'rating', 4.5))
+    SELECT ('[' || string_agg('{"place_id": "' || p || '", "name": "Business ' || p
+                              || '", "city": "Austin", "state": "TX", "rating": 4.5}', ', ')
+                || ']')::jsonb
       FROM unnest(bench_campaigns.ids(n)) p
 $$;
 
