@@ -6,8 +6,8 @@
  * The array is walked once in C: every entry must be an object (22023
  * otherwise); an entry without a usable place_id or name (missing, null,
  * blank) is skipped and counted; a place_id or name that is not a string,
- * or longer than its column, is 22023.  The kept entries' indexes go to one
- * statement, which
+ * or longer than its column, is 22023.  Which entries are kept goes to one
+ * statement (a boolean per entry), which
  *
  *	- keeps the last entry of each place_id repeated inside the batch (the
  *	  others count as skipped; ON CONFLICT DO UPDATE may not touch a row
@@ -32,9 +32,11 @@
  * The campaign is looked up with a KEY SHARE lock (campaign first, as the
  * domain's lock order wants; KEY SHARE does not conflict with the cost
  * tracker's NO KEY UPDATE); an unknown campaign is P0002 "Campaign not
- * found", also when every entry conflicts or nothing is left to write.  Field values that do not fit
- * their column (a "rating" of "abc", a 3-letter state) fail the batch with
- * their SQLSTATE (22P02, 22001, ...), nothing written.
+ * found", also when every entry conflicts or nothing is left to write.
+ * Field values that do not fit their column (a "rating" of "abc", a 3-letter state) fail the batch with
+ * their SQLSTATE (22P02, 22001, ...), nothing written.  A JSON null in any
+ * field, "hours" included, counts as absent: a new row gets NULL, an existing
+ * row keeps what it had.
  *
  *-------------------------------------------------------------------------
  */
@@ -52,17 +54,39 @@
 #include "common/uuid.h"
 #include "campaigns/campaigns.h"
 
-#define EMAIL_GIVEN "COALESCE(pg_catalog.btrim(v ->> 'email'), '') <> ''"
+/*
+ * $1 campaign, $2 zip, $3 the businesses array, $4 which entries to keep
+ * (boolean[], one per entry).  jsonb_to_recordset reads every entry's fields
+ * in one pass over the array, as text (or jsonb) so that nothing is cast
+ * before an entry is known to be kept; jsonb_array_elements beside it gives
+ * the entry itself for raw_data.
+ */
+#define BUSINESS_FIELDS \
+	"place_id, name, address, city, state, postal_code, country, latitude," \
+	" longitude, phone, website, email, category, categories, description," \
+	" rating, reviews_count, price_level, hours, facebook_url, instagram_url," \
+	" twitter_url, linkedin_url"
 
-/* $1 campaign, $2 zip, $3 the businesses array, $4 the kept indexes (0-based) */
+#define EMAIL_GIVEN "COALESCE(pg_catalog.btrim(src.email), '') <> ''"
+
 static const StmtDef upsert_businesses = {
 	"campaigns.businesses.upsert",
 	"WITH c AS ("
 	"  SELECT id FROM experiments.gmaps_campaigns WHERE id = $1 FOR KEY SHARE),"
 	" src AS ("
-	"  SELECT DISTINCT ON (v ->> 'place_id') v"
-	"    FROM (SELECT $3 -> i AS v, i FROM pg_catalog.unnest($4) AS i) s"
-	"   ORDER BY v ->> 'place_id', i DESC),"
+	"  SELECT DISTINCT ON (x.place_id) x.*"
+	"    FROM ROWS FROM (pg_catalog.jsonb_to_recordset($3) AS ("
+	"           place_id text, name text, address text, city text, state text,"
+	"           postal_code text, country text, latitude text, longitude text,"
+	"           phone text, website text, email text, category text,"
+	"           categories jsonb, description text, rating text,"
+	"           reviews_count text, price_level text, hours jsonb,"
+	"           facebook_url text, instagram_url text, twitter_url text,"
+	"           linkedin_url text),"
+	"         pg_catalog.jsonb_array_elements($3))"
+	"         WITH ORDINALITY AS x (" BUSINESS_FIELDS ", entry, n)"
+	"   WHERE $4[x.n::int4]"
+	"   ORDER BY x.place_id, x.n DESC),"
 	" ins AS ("
 	"  INSERT INTO experiments.gmaps_businesses AS b"
 	"         (campaign_id, zip_code, place_id, name, address, city, state, postal_code,"
@@ -70,23 +94,23 @@ static const StmtDef upsert_businesses = {
 	"          needs_enrichment, enrichment_status, category, categories, description,"
 	"          rating, reviews_count, price_level, hours, facebook_url, instagram_url,"
 	"          twitter_url, linkedin_url, raw_data, created_at)"
-	"  SELECT $1, $2, v ->> 'place_id', v ->> 'name', v ->> 'address', v ->> 'city',"
-	"         v ->> 'state', v ->> 'postal_code', COALESCE(v ->> 'country', 'USA'),"
-	"         (v ->> 'latitude')::numeric, (v ->> 'longitude')::numeric,"
-	"         v ->> 'phone', v ->> 'website',"
-	"         CASE WHEN " EMAIL_GIVEN " THEN v ->> 'email' END,"
+	"  SELECT $1, $2, src.place_id, src.name, src.address, src.city,"
+	"         src.state, src.postal_code, COALESCE(src.country, 'USA'),"
+	"         (src.latitude)::numeric, (src.longitude)::numeric,"
+	"         src.phone, src.website,"
+	"         CASE WHEN " EMAIL_GIVEN " THEN src.email END,"
 	"         CASE WHEN " EMAIL_GIVEN " THEN 'google_maps' ELSE 'not_found' END,"
 	"         NOT (" EMAIL_GIVEN "),"
 	"         CASE WHEN " EMAIL_GIVEN " THEN 'enriched' ELSE 'pending' END,"
-	"         v ->> 'category',"
-	"         CASE WHEN pg_catalog.jsonb_typeof(v -> 'categories') = 'array'"
-	"              THEN ARRAY(SELECT pg_catalog.jsonb_array_elements_text(v -> 'categories')) END,"
-	"         v ->> 'description', (v ->> 'rating')::numeric,"
-	"         (v ->> 'reviews_count')::integer, v ->> 'price_level', v -> 'hours',"
-	"         v ->> 'facebook_url', v ->> 'instagram_url', v ->> 'twitter_url',"
-	"         v ->> 'linkedin_url', v, pg_catalog.clock_timestamp()"
+	"         src.category,"
+	"         CASE WHEN pg_catalog.jsonb_typeof(src.categories) = 'array'"
+	"              THEN ARRAY(SELECT pg_catalog.jsonb_array_elements_text(src.categories)) END,"
+	"         src.description, (src.rating)::numeric,"
+	"         (src.reviews_count)::integer, src.price_level, src.hours,"
+	"         src.facebook_url, src.instagram_url, src.twitter_url,"
+	"         src.linkedin_url, src.entry, pg_catalog.clock_timestamp()"
 	"    FROM src, c"
-	"   ORDER BY v ->> 'place_id'"
+	"   ORDER BY src.place_id"
 	"  ON CONFLICT (place_id) DO UPDATE"
 	"     SET name = EXCLUDED.name,"
 	"         address = COALESCE(EXCLUDED.address, b.address),"
@@ -125,7 +149,7 @@ static const StmtDef upsert_businesses = {
 	"        pg_catalog.count(*) FILTER (WHERE NOT inserted),"
 	"        (SELECT pg_catalog.count(*) FROM c)"
 	"   FROM ins",
-	4, {UUIDOID, TEXTOID, JSONBOID, INT4ARRAYOID}
+	4, {UUIDOID, TEXTOID, JSONBOID, BOOLARRAYOID}
 };
 
 static const StmtDef campaign_exists = {
@@ -160,7 +184,7 @@ batch_body(FunctionCallInfo fcinfo, JbBuilder *b)
 	int			total;
 	int			kept = 0;
 	int			i;
-	Datum	   *indexes;
+	Datum	   *keep;
 	Datum		args[4];
 	int64		inserted = 0;
 	int64		updated = 0;
@@ -173,15 +197,16 @@ batch_body(FunctionCallInfo fcinfo, JbBuilder *b)
 	businesses = PG_GETARG_JSONB_P(2);
 	total = jbr_array(businesses, "p_businesses", &array);
 
-	indexes = palloc(sizeof(Datum) * Max(total, 1));
+	keep = palloc(sizeof(Datum) * Max(total, 1));
 	for (i = 0; i < total; i++)
 	{
 		JbObject	entry = jbr_element_object(array, "p_businesses", i);
 		bool		has_place = usable_string(&entry, "place_id", 255);
 		bool		has_name = usable_string(&entry, "name", 255);
 
+		keep[i] = BoolGetDatum(has_place && has_name);
 		if (has_place && has_name)
-			indexes[kept++] = Int32GetDatum(i);
+			kept++;
 	}
 
 	args[0] = PG_GETARG_DATUM(0);
@@ -189,8 +214,8 @@ batch_body(FunctionCallInfo fcinfo, JbBuilder *b)
 	if (kept > 0)
 	{
 		args[2] = JsonbPGetDatum(businesses);
-		args[3] = PointerGetDatum(construct_array(indexes, kept, INT4OID, sizeof(int32),
-												  true, TYPALIGN_INT));
+		args[3] = PointerGetDatum(construct_array(keep, total, BOOLOID, sizeof(bool),
+												  true, TYPALIGN_CHAR));
 		(void) stmt_run(&upsert_businesses, NULL, args, NULL, false, 0, SPI_OK_SELECT);
 		inserted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 											   SPI_tuptable->tupdesc, 1, &isnull));

@@ -121,6 +121,15 @@ SELECT experiments.insert_businesses_batch(:'c1', '78701',
 SELECT experiments.insert_businesses_batch(:'c1', '78701',
     '[{"place_id": "p9", "name": "ok"}, {"place_id": "p10", "name": "bad", "state": "Texas"}]');
 SELECT count(*) AS p9_rows FROM experiments.gmaps_businesses WHERE place_id IN ('p9', 'p10');
+-- a skipped entry is never cast: its "rating" of "great" does not fail the batch
+SELECT experiments.insert_businesses_batch(:'c1', '78701',
+    '[{"name": "no place id", "rating": "great"}, {"place_id": "p6", "name": "Six", "city": "Austin", "hours": {"tue": "8-4"}}]');
+-- a JSON null counts as absent: p6 keeps its hours and city, raw_data is the new entry
+SELECT experiments.insert_businesses_batch(:'c1', '78701',
+    '[{"place_id": "p6", "name": "Six", "hours": null, "city": null, "categories": null}]');
+SELECT place_id, hours, city, categories, raw_data
+  FROM experiments.gmaps_businesses WHERE place_id = 'p6';
+DELETE FROM experiments.gmaps_businesses WHERE place_id = 'p6';
 
 --------------------------------------------------------------------------
 -- track_campaign_cost
