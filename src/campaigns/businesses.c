@@ -33,10 +33,11 @@
  * domain's lock order wants; KEY SHARE does not conflict with the cost
  * tracker's NO KEY UPDATE); an unknown campaign is P0002 "Campaign not
  * found", also when every entry conflicts or nothing is left to write.
- * Field values that do not fit their column (a "rating" of "abc", a 3-letter state) fail the batch with
- * their SQLSTATE (22P02, 22001, ...), nothing written.  A JSON null in any
- * field, "hours" included, counts as absent: a new row gets NULL, an existing
- * row keeps what it had.
+ * Field values of a kept entry that do not fit their column (a "rating" of
+ * "abc", a 3-letter state) fail the batch with their SQLSTATE (22P02, 22001,
+ * ...), nothing written; a skipped entry's fields are never cast.  A JSON
+ * null in any field, "hours" included, counts as absent: a new row gets
+ * NULL, an existing row keeps what it had.
  *
  *-------------------------------------------------------------------------
  */
