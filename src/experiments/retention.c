@@ -29,9 +29,10 @@
  * whole: those older than the exact cutoff are deleted, first, under SHARE
  * UPDATE EXCLUSIVE on the parent (which serialises cleanups and partition
  * creation, and lets inserts run).  Then the parent is locked ACCESS
- * EXCLUSIVE, and each day to drop is counted exactly and dropped.  The
- * parent is always locked before any partition, as inserts do, so a
- * concurrent insert waits for the commit and never fails or loses a row.
+ * EXCLUSIVE, and each day to drop is locked, counted exactly (page by page,
+ * heapcount.h: deleted_events stays exact) and dropped.  The parent is
+ * always locked before any partition, as inserts do, so a concurrent insert
+ * waits for the commit and never fails or loses a row.
  *
  *-------------------------------------------------------------------------
  */
@@ -43,10 +44,13 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/timestamp.h"
+#include "access/table.h"
 #include "access/xact.h"
 
 #include "common/args.h"
 #include "common/guard.h"
+#include "common/heapcount.h"
+#include "common/probe.h"
 #include "common/srf.h"
 #include "common/stmt.h"
 #include "experiments/experiments.h"
@@ -73,7 +77,8 @@ static const StmtDef missing_days = {
  * $1 cutoff: every partition of events with what cleanup does with it:
  * 'd' drop (a day entirely older than the cutoff), 's' delete the rows older
  * than the cutoff (the default partition and any partition not named by the
- * extension), 'k' keep (the day straddling the cutoff, and the later days).
+ * extension), 'k' keep (the day straddling the cutoff, and the later days);
+ * and its OID.
  */
 static const StmtDef list_partitions = {
 	"experiments.partitions.list",
@@ -81,7 +86,8 @@ static const StmtDef list_partitions = {
 	"       CASE WHEN c.relname !~ '^events_p[0-9]{8}$' THEN 's'"
 	"            WHEN (pg_catalog.to_date(pg_catalog.substr(c.relname, 9), 'YYYYMMDD') + 1)"
 	"                 ::timestamp AT TIME ZONE 'UTC' <= $1 THEN 'd'"
-	"            ELSE 'k' END"
+	"            ELSE 'k' END,"
+	"       c.oid"
 	"  FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid"
 	" WHERE i.inhparent = 'experiments.events'::regclass"
 	" ORDER BY 1",
@@ -248,6 +254,40 @@ experiments_ensure_event_partitions(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(created);
 }
 
+/*
+ * The rows of a daily partition about to be dropped, exactly: locked
+ * ACCESS EXCLUSIVE (the DROP that follows needs that lock anyway, and it
+ * keeps every writer out), then counted page by page under the snapshot a
+ * statement run here would take (heapcount.h); a partition of another
+ * access method is counted with SQL.
+ */
+static int64
+rows_to_drop(Oid relid, const char *qualified_name)
+{
+	Relation	rel = table_open(relid, AccessExclusiveLock);
+	int64		n;
+
+	if (heap_countable(rel))
+	{
+		ProbeSnapshot ps;
+
+		probe_snapshot_begin(&ps);
+		n = heap_visible_rows(rel, ps.snapshot);
+		probe_snapshot_end(&ps);
+	}
+	else
+	{
+		bool		isnull;
+
+		run_sql(psprintf("SELECT pg_catalog.count(*) FROM ONLY %s", qualified_name),
+				0, NULL, NULL, SPI_OK_SELECT);
+		n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+										&isnull));
+	}
+	table_close(rel, NoLock);
+	return n;
+}
+
 PG_FUNCTION_INFO_V1(experiments_cleanup_old_events);
 
 /* cleanup_old_events(p_days_to_keep) -> TABLE(deleted_events, deleted_outbox). */
@@ -262,8 +302,10 @@ experiments_cleanup_old_events(PG_FUNCTION_ARGS)
 	uint64		i;
 	int64		deleted = 0;
 	int64		outbox;
-	List	   *drops = NIL;
+	List	   *drops = NIL;	/* names of the days to drop */
+	List	   *drop_oids = NIL;	/* and their OIDs */
 	ListCell   *lc;
+	ListCell   *lo;
 	char	   *parent = qualified("events");
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
@@ -290,7 +332,11 @@ experiments_cleanup_old_events(PG_FUNCTION_ARGS)
 			char	   *what = TextDatumGetCString(SPI_getbinval(t, parts->tupdesc, 2, &isnull));
 
 			if (what[0] == 'd')
+			{
 				drops = lappend(drops, name);
+				drop_oids = lappend_oid(drop_oids, DatumGetObjectId(SPI_getbinval(t, parts->tupdesc,
+																				  3, &isnull)));
+			}
 			else if (what[0] == 's')
 			{
 				Oid			types[1] = {TIMESTAMPTZOID};
@@ -310,14 +356,11 @@ experiments_cleanup_old_events(PG_FUNCTION_ARGS)
 		/* the parent before any partition, as every insert locks them */
 		run_sql(psprintf("LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE", parent),
 				0, NULL, NULL, SPI_OK_UTILITY);
-		foreach(lc, drops)
+		forboth(lc, drops, lo, drop_oids)
 		{
 			char	   *part = qualified((char *) lfirst(lc));
 
-			run_sql(psprintf("SELECT pg_catalog.count(*) FROM ONLY %s", part),
-					0, NULL, NULL, SPI_OK_SELECT);
-			deleted += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-												   SPI_tuptable->tupdesc, 1, &isnull));
+			deleted += rows_to_drop(lfirst_oid(lo), part);
 			run_sql(psprintf("DROP TABLE %s", part), 0, NULL, NULL, SPI_OK_UTILITY);
 		}
 	}

@@ -133,11 +133,36 @@ SELECT deleted_events FROM experiments.cleanup_old_events(40);
 SELECT count(*) FILTER (WHERE event_type LIKE 'default-%') AS default_rows_left,
        count(*) FILTER (WHERE event_type = 'default-edge-new') AS edge_new_left
   FROM experiments.events WHERE experiment_id = 990001;
--- cleanup_old_events(27): the days -35 (2 rows), -31 (none), -30 (5), -29
--- (7) and -28 (3) are dropped: 17; day -27 straddles the cutoff and is kept
--- whole, with its 2 rows older than the cutoff; in the default partition,
--- the row of now() - 40 days + 1 minute is older than the cutoff: 1; 18
+-- The days to drop are counted page by page, not by a query (heapcount.c),
+-- so give the count what a scan would skip.  Day -30: 4 rows inserted and
+-- deleted again (dead tuples, not vacuumed); day -29: its 7 rows updated
+-- (each leaves a dead old version); day -28: vacuumed, so that its page can
+-- be counted as all-visible without looking at its tuples.
+INSERT INTO experiments.events (experiment_id, user_id, event_type, created_at)
+SELECT 990001, 'part-user', 'dead', (:'today'::date - 30) + time '13:00' + g * interval '1 s'
+  FROM generate_series(1, 4) g;
+DELETE FROM experiments.events WHERE experiment_id = 990001 AND event_type = 'dead';
+UPDATE experiments.events SET value = 1
+ WHERE experiment_id = 990001 AND created_at >= :'today'::date - 29
+   AND created_at < :'today'::date - 28;
+SELECT 'experiments.events_p' || to_char(:'today'::date - 28, 'YYYYMMDD') AS day_28 \gset
+VACUUM (FREEZE) :day_28;
+-- cleanup_old_events(27), in a transaction that first adds 2 rows to day
+-- -28 and deletes 1 of its 3 (its own changes count): the days -35 (2 rows),
+-- -31 (none), -30 (5), -29 (7) and -28 (3 + 2 - 1) are dropped: 18; day -27
+-- straddles the cutoff and is kept whole, with its 2 rows older than the
+-- cutoff; in the default partition, the row of now() - 40 days + 1 minute
+-- is older than the cutoff: 1; 19
+BEGIN;
+INSERT INTO experiments.events (experiment_id, user_id, event_type, created_at)
+SELECT 990001, 'part-user', 'same-transaction', (:'today'::date - 28) + time '14:00' + g * interval '1 s'
+  FROM generate_series(1, 2) g;
+DELETE FROM experiments.events
+ WHERE id = (SELECT min(id) FROM experiments.events
+              WHERE experiment_id = 990001 AND event_type = 'view'
+                AND created_at >= :'today'::date - 28 AND created_at < :'today'::date - 27);
 SELECT deleted_events, deleted_outbox >= 0 AS outbox_ok FROM experiments.cleanup_old_events(27);
+COMMIT;
 SELECT event_type, count(*) FROM experiments.events WHERE experiment_id = 990001
  GROUP BY 1 ORDER BY 1;
 -- the days entirely older than the cutoff are gone; the straddling one stays
