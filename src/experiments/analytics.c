@@ -227,16 +227,26 @@ experiments_get_experiment_metrics(PG_FUNCTION_ARGS)
  * get_daily_metrics
  * ------------------------------------------------------------------------
  */
+/*
+ * Grouped by the variant's id, and joined to the variant's key only once
+ * per group: the sorts of the grouping and of each group's distinct users
+ * compare an int8 where grouping by the key would compare text (about a
+ * tenth of the call at 1 M events).  A variant's key is unique within its
+ * experiment, so the groups are the same.
+ */
 static const StmtDef daily_stmt = {
 	"analytics.daily",
-	"SELECT e.created_at::date, v.key,"
-	"       pg_catalog.count(DISTINCT e.user_id), pg_catalog.count(*),"
-	"       pg_catalog.count(*) FILTER (WHERE e.event_type = 'conversion')"
-	"  FROM experiments.events e"
-	"  JOIN experiments.variants v ON v.id = e.variant_id"
-	" WHERE e.experiment_id = $1"
-	"   AND e.created_at >= (CURRENT_DATE - $2)::timestamptz"
-	" GROUP BY 1, 2"
+	"SELECT d.day, v.key, d.users, d.events, d.conversions"
+	"  FROM (SELECT e.created_at::date AS day, e.variant_id,"
+	"               pg_catalog.count(DISTINCT e.user_id) AS users,"
+	"               pg_catalog.count(*) AS events,"
+	"               pg_catalog.count(*) FILTER (WHERE e.event_type = 'conversion')"
+	"                 AS conversions"
+	"          FROM experiments.events e"
+	"         WHERE e.experiment_id = $1"
+	"           AND e.created_at >= (CURRENT_DATE - $2)::timestamptz"
+	"         GROUP BY 1, 2) d"
+	"  JOIN experiments.variants v ON v.id = d.variant_id"
 	" ORDER BY 1 DESC, 2",
 	2, {INT8OID, INT4OID}
 };
