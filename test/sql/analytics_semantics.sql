@@ -155,6 +155,25 @@ SELECT * FROM experiments.get_funnel_metrics(:exp_id, ARRAY['pageview', 'refund'
 SELECT count(*) AS rows FROM experiments.get_funnel_metrics(-1, ARRAY['pageview'], true);
 SELECT count(*) AS rows FROM experiments.get_funnel_metrics(-1, ARRAY['pageview']);
 
+-- The ordered funnel keeps each user's events together by sorting on the
+-- user id's hash first.  u17795 and u231419 share one hashtext(); their
+-- events interleave in time: u17795 views at 09:00 and clicks at 09:20,
+-- u231419 clicks at 09:10 and views at 09:30.  Kept apart, u17795 reaches
+-- both steps of {pageview, click} and u231419 only the first: 2, 1 -> 100, 50.
+SELECT hashtext('u17795') = hashtext('u231419') AS same_hash;
+INSERT INTO experiments.experiments (key, name, status, seed, starts_at)
+VALUES ('collide', 'Hash collision', 'active', 'collide', now() - interval '3 days')
+RETURNING id AS col_id \gset
+INSERT INTO experiments.variants (experiment_id, key, name, allocation_pct, is_control)
+VALUES (:col_id, 'only', 'Only', 100, true) RETURNING id AS col_var \gset
+INSERT INTO experiments.events (experiment_id, user_id, variant_id, event_type, created_at)
+SELECT :col_id, u, :col_var, t, (CURRENT_DATE - 1) + tm
+  FROM (VALUES ('u17795', 'pageview', time '09:00'), ('u231419', 'click', time '09:10'),
+               ('u17795', 'click', time '09:20'), ('u231419', 'pageview', time '09:30')) e (u, t, tm);
+SELECT * FROM experiments.get_funnel_metrics(:col_id, ARRAY['pageview', 'click'], true);
+DELETE FROM experiments.events WHERE experiment_id = :col_id;
+DELETE FROM experiments.experiments WHERE id = :col_id;
+
 --------------------------------------------------------------------------
 -- get_experiment_stats: 6 assigned users, 3 enrolled, 14 events,
 -- 14 / 6 = 2.33 events per user, first event on D0: 2 days running, active.
