@@ -53,14 +53,13 @@
 #include "experiments/experiments.h"
 #include "experiments/stats.h"
 
-#define AN_MAX_STEPS 20
 #define AN_MAX_VARIANTS 64
 
 /*
  * an_run: a read-only statement from the shared cache, prepared so that the
  * planner may use parallel workers (as the same query typed into psql may).
  */
-static uint64
+uint64
 an_run(const StmtDef *st, Datum *values, const char *nulls)
 {
 	return stmt_run_opts(st, NULL, values, nulls, true, 0, SPI_OK_SELECT,
@@ -134,7 +133,7 @@ static const StmtDef metrics_stmt = {
 };
 
 /* The event types of a filter or funnel: 1..AN_MAX_STEPS valid, distinct names. */
-static int
+int
 an_check_types(ArrayType *arr, const char *name, bool distinct, char **out)
 {
 	Datum	   *elems;
@@ -219,251 +218,6 @@ experiments_get_experiment_metrics(PG_FUNCTION_ARGS)
 	api_spi_begin(fcinfo, &guard);
 	an_run(&metrics_stmt, args, nulls);
 	srf_put_spi_rows(fcinfo);
-	api_spi_end(&guard);
-	return (Datum) 0;
-}
-
-/* ------------------------------------------------------------------------
- * get_daily_metrics
- * ------------------------------------------------------------------------
- */
-/*
- * Grouped by the variant's id, and joined to the variant's key only once
- * per group: the sorts of the grouping and of each group's distinct users
- * compare an int8 where grouping by the key would compare text (about a
- * tenth of the call at 1 M events).  A variant's key is unique within its
- * experiment, so the groups are the same.
- */
-static const StmtDef daily_stmt = {
-	"analytics.daily",
-	"SELECT d.day, v.key, d.users, d.events, d.conversions"
-	"  FROM (SELECT e.created_at::date AS day, e.variant_id,"
-	"               pg_catalog.count(DISTINCT e.user_id) AS users,"
-	"               pg_catalog.count(*) AS events,"
-	"               pg_catalog.count(*) FILTER (WHERE e.event_type = 'conversion')"
-	"                 AS conversions"
-	"          FROM experiments.events e"
-	"         WHERE e.experiment_id = $1"
-	"           AND e.created_at >= (CURRENT_DATE - $2)::timestamptz"
-	"         GROUP BY 1, 2) d"
-	"  JOIN experiments.variants v ON v.id = d.variant_id"
-	" ORDER BY 1 DESC, 2",
-	2, {INT8OID, INT4OID}
-};
-
-PG_FUNCTION_INFO_V1(experiments_get_daily_metrics);
-Datum
-experiments_get_daily_metrics(PG_FUNCTION_ARGS)
-{
-	Datum		args[2];
-
-	arg_not_null(fcinfo, 0, "p_experiment_id");
-	args[0] = PG_GETARG_DATUM(0);
-	args[1] = Int32GetDatum(arg_int32_in(fcinfo, 1, "p_days", 0, 36500));
-
-	return an_rows(fcinfo, &daily_stmt, args);
-}
-
-/* ------------------------------------------------------------------------
- * get_funnel_metrics
- * ------------------------------------------------------------------------
- */
-static const StmtDef funnel_stmt = {
-	"analytics.funnel",
-	"SELECT v.key, s.step, s.ord::int4, COALESCE(c.users, 0)::int8,"
-	"       CASE WHEN pg_catalog.first_value(COALESCE(c.users, 0))"
-	"                 OVER (PARTITION BY v.id ORDER BY s.ord) > 0"
-	"            THEN pg_catalog.round(COALESCE(c.users, 0) * 100.0"
-	"                 / pg_catalog.first_value(COALESCE(c.users, 0))"
-	"                   OVER (PARTITION BY v.id ORDER BY s.ord), 2) END"
-	"  FROM experiments.variants v"
-	" CROSS JOIN pg_catalog.unnest($2::text[]) WITH ORDINALITY AS s (step, ord)"
-	"  LEFT JOIN (SELECT e.variant_id, e.event_type,"
-	"                    pg_catalog.count(DISTINCT e.user_id) AS users"
-	"               FROM experiments.events e"
-	"              WHERE e.experiment_id = $1 AND e.event_type = ANY ($2)"
-	"              GROUP BY 1, 2) c"
-	"         ON c.variant_id = v.id AND c.event_type = s.step"
-	" WHERE v.experiment_id = $1"
-	" ORDER BY v.is_control DESC, v.id, s.ord",
-	2, {INT8OID, TEXTARRAYOID}
-};
-
-static const StmtDef funnel_variants_stmt = {
-	"analytics.funnel_variants",
-	"SELECT v.id, v.key FROM experiments.variants v"
-	" WHERE v.experiment_id = $1 ORDER BY v.is_control DESC, v.id",
-	1, {INT8OID}
-};
-
-/*
- * Every event of the funnel's types, each user's together and in time order
- * (id breaks ties).  The pass below needs a user's events together, not the
- * users in any order, so the sort leads with the user id's hash: most
- * comparisons are then between two int4s rather than two ids sharing a
- * prefix (about a third of the sort at 1 M events); the id itself follows,
- * so that two users with one hash still do not interleave.
- */
-static const StmtDef funnel_events_stmt = {
-	"analytics.funnel_events",
-	"SELECT e.variant_id, e.user_id, e.event_type"
-	"  FROM experiments.events e"
-	" WHERE e.experiment_id = $1 AND e.event_type = ANY ($2)"
-	" ORDER BY pg_catalog.hashtext(e.user_id), e.user_id, e.created_at, e.id",
-	2, {INT8OID, TEXTARRAYOID}
-};
-
-/*
- * The ordered funnel in one pass over the events grouped by user: a user is at
- * step k once steps 1..k have been seen in that order; each event that is
- * the user's next step moves the user on (the earliest completion).
- */
-static void
-funnel_ordered(FunctionCallInfo fcinfo, Datum experiment, Datum steps_arr,
-			   char **steps, int nsteps)
-{
-	int			nvar;
-	int64	   *var_ids;
-	char	  **var_keys;
-	int64	   *reached;
-	Datum		args[2];
-	Portal		portal;
-	char	   *cur_user = NULL;	/* the current user's id, in the caller's context */
-	size_t		cur_len = 0;
-	size_t		cur_cap = 0;
-	int			cur_var = -1;
-	int			cur_step = 0;
-	size_t		steplen[AN_MAX_STEPS];
-	int			v,
-				k;
-	MemoryContext caller = CurrentMemoryContext;
-
-	args[0] = experiment;
-	args[1] = steps_arr;
-	an_run(&funnel_variants_stmt, args, NULL);
-	nvar = (int) SPI_processed;
-	if (nvar == 0)
-		return;
-	var_ids = palloc(sizeof(int64) * nvar);
-	var_keys = palloc(sizeof(char *) * nvar);
-	reached = palloc0(sizeof(int64) * nvar * nsteps);
-	for (v = 0; v < nvar; v++)
-	{
-		var_ids[v] = an_int64(SPI_tuptable->vals[v], 1);
-		var_keys[v] = SPI_getvalue(SPI_tuptable->vals[v], SPI_tuptable->tupdesc, 2);
-	}
-	for (k = 0; k < nsteps; k++)
-		steplen[k] = strlen(steps[k]);
-
-	portal = SPI_cursor_open(NULL, stmt_plan(&funnel_events_stmt, NULL), args, NULL, true);
-	for (;;)
-	{
-		uint64		i;
-
-		SPI_cursor_fetch(portal, true, 10000);
-		if (SPI_processed == 0)
-			break;
-		for (i = 0; i < SPI_processed; i++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			bool		isnull;
-			Datum		d;
-			text	   *user;
-			text	   *type;
-			int64		var_id;
-
-			user = DatumGetTextPP(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
-			if (cur_user == NULL ||
-				cur_len != VARSIZE_ANY_EXHDR(user) ||
-				memcmp(cur_user, VARDATA_ANY(user), cur_len) != 0)
-			{
-				/* the previous user is done */
-				if (cur_var >= 0)
-					for (k = 0; k < cur_step; k++)
-						reached[cur_var * nsteps + k]++;
-				cur_len = VARSIZE_ANY_EXHDR(user);
-				if (cur_user == NULL || cur_len + 1 > cur_cap)
-				{
-					if (cur_user)
-						pfree(cur_user);
-					cur_cap = Max(cur_len + 1, 64);
-					cur_user = MemoryContextAlloc(caller, cur_cap);
-				}
-				memcpy(cur_user, VARDATA_ANY(user), cur_len);
-				d = SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull);
-				var_id = isnull ? -1 : DatumGetInt64(d);
-				cur_var = -1;
-				for (v = 0; v < nvar; v++)
-					if (var_ids[v] == var_id)
-						cur_var = v;
-				cur_step = 0;
-			}
-			if (cur_step < nsteps)
-			{
-				type = DatumGetTextPP(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull));
-				if (VARSIZE_ANY_EXHDR(type) == steplen[cur_step] &&
-					memcmp(VARDATA_ANY(type), steps[cur_step], steplen[cur_step]) == 0)
-					cur_step++;
-			}
-		}
-		SPI_freetuptable(SPI_tuptable);
-	}
-	if (cur_var >= 0)
-		for (k = 0; k < cur_step; k++)
-			reached[cur_var * nsteps + k]++;
-	SPI_cursor_close(portal);
-
-	for (v = 0; v < nvar; v++)
-		for (k = 0; k < nsteps; k++)
-		{
-			Datum		values[5];
-			bool		nulls[5] = {false, false, false, false, false};
-			int64		first = reached[v * nsteps];
-			int64		here = reached[v * nsteps + k];
-
-			values[0] = CStringGetTextDatum(var_keys[v]);
-			values[1] = CStringGetTextDatum(steps[k]);
-			values[2] = Int32GetDatum(k + 1);
-			values[3] = Int64GetDatum(here);
-			if (first > 0)
-				values[4] = DirectFunctionCall2(numeric_round,
-												DirectFunctionCall2(numeric_div,
-																	DirectFunctionCall1(int8_numeric, Int64GetDatum(here * 100)),
-																	DirectFunctionCall1(int8_numeric, Int64GetDatum(first))),
-												Int32GetDatum(2));
-			else
-				nulls[4] = true;
-			srf_put(fcinfo, values, nulls);
-		}
-}
-
-PG_FUNCTION_INFO_V1(experiments_get_funnel_metrics);
-Datum
-experiments_get_funnel_metrics(PG_FUNCTION_ARGS)
-{
-	ApiGuard	guard;
-	Datum		args[2];
-	char	   *steps[AN_MAX_STEPS];
-	int			nsteps;
-	bool		ordered;
-
-	arg_not_null(fcinfo, 0, "p_experiment_id");
-	arg_not_null(fcinfo, 1, "p_funnel_steps");
-	arg_not_null(fcinfo, 2, "p_ordered");
-	nsteps = an_check_types(PG_GETARG_ARRAYTYPE_P(1), "p_funnel_steps", true, steps);
-	ordered = PG_GETARG_BOOL(2);
-	args[0] = PG_GETARG_DATUM(0);
-	args[1] = PointerGetDatum(PG_GETARG_ARRAYTYPE_P(1));
-
-	srf_begin(fcinfo);
-	api_spi_begin(fcinfo, &guard);
-	if (ordered)
-		funnel_ordered(fcinfo, args[0], args[1], steps, nsteps);
-	else
-	{
-		an_run(&funnel_stmt, args, NULL);
-		srf_put_spi_rows(fcinfo);
-	}
 	api_spi_end(&guard);
 	return (Datum) 0;
 }

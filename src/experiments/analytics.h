@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * analytics.h
- *	  The experiment analytics and the decision call (analytics.c).
+ *	  The experiment analytics and the decision call (analytics.c, funnel.c,
+ *	  daily.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -10,6 +11,23 @@
 
 #include "postgres.h"
 #include "fmgr.h"
+#include "utils/array.h"
+
+#define AN_MAX_STEPS 20
+
+/*
+ * The event types of a filter or funnel (arr, the argument called name):
+ * 1..AN_MAX_STEPS valid names, distinct if asked; out[] gets them as C
+ * strings.  Errors name the argument.
+ */
+/*
+ * A read-only statement from the shared cache, prepared so that the planner
+ * may use parallel workers (as the same query typed into psql may); returns
+ * SPI_processed.
+ */
+extern uint64 an_run(const struct StmtDef *st, Datum *values, const char *nulls);
+
+extern int	an_check_types(ArrayType *arr, const char *name, bool distinct, char **out);
 
 extern PGDLLEXPORT Datum experiments_get_experiment_metrics(PG_FUNCTION_ARGS);
 extern PGDLLEXPORT Datum experiments_get_daily_metrics(PG_FUNCTION_ARGS);

@@ -174,6 +174,106 @@ SELECT * FROM experiments.get_funnel_metrics(:col_id, ARRAY['pageview', 'click']
 DELETE FROM experiments.events WHERE experiment_id = :col_id;
 DELETE FROM experiments.experiments WHERE id = :col_id;
 
+-- Many users: the daily metrics count each group's users in a set of ids
+-- that starts with 1 024 slots and grows, and both funnels count users in
+-- one pass over the events grouped by user; all three must give exactly
+-- what count(DISTINCT user_id) and the DISTINCT ON chain give.  6 000 users
+-- (m0 .. m5999, plus the hash-colliding u17795 and u231419), 2 variants,
+-- every 97th event without a variant, 4 days, 15 000 events.  Each side's
+-- rows EXCEPT the other's: 0 and 0.
+INSERT INTO experiments.experiments (key, name, status, seed, starts_at)
+VALUES ('many', 'Many users', 'active', 'many', now() - interval '5 days')
+RETURNING id AS many_id \gset
+INSERT INTO experiments.variants (experiment_id, key, name, allocation_pct, is_control)
+VALUES (:many_id, 'a', 'A', 50, true), (:many_id, 'b', 'B', 50, false);
+SELECT min(id) AS many_a, max(id) AS many_b FROM experiments.variants
+ WHERE experiment_id = :many_id \gset
+-- (the colliding pair shares one variant and one day, so that both meet in
+-- one group of the daily metrics' set as well)
+INSERT INTO experiments.events (experiment_id, user_id, variant_id, event_type, created_at)
+SELECT :many_id, u.id,
+       CASE WHEN i % 97 = 0 THEN NULL WHEN u.pair OR i % 2 = 0 THEN :many_a ELSE :many_b END,
+       (ARRAY['pageview', 'click', 'signup', 'conversion'])[1 + (i * 7 + i / 6000) % 4],
+       (CURRENT_DATE - CASE WHEN u.pair THEN 1 ELSE i % 4 END)
+         + make_interval(secs => (i * 37) % 86000)
+  FROM generate_series(0, 14999) i,
+       LATERAL (SELECT CASE WHEN i % 1000 = 1 THEN 'u17795' WHEN i % 1000 = 2 THEN 'u231419'
+                            ELSE 'm' || (i % 6000) END AS id,
+                       i % 1000 IN (1, 2) AS pair) u;
+SELECT max(unique_users) > 1024 AS a_group_outgrew_the_first_slots,
+       sum(total_events) AS events_with_variant
+  FROM experiments.get_daily_metrics(:many_id, 7);
+CREATE TEMP VIEW many_daily_sql AS
+SELECT e.created_at::date AS date, v.key AS variant_key, count(DISTINCT e.user_id) AS unique_users,
+       count(*) AS total_events, count(*) FILTER (WHERE e.event_type = 'conversion') AS conversions
+  FROM experiments.events e JOIN experiments.variants v ON v.id = e.variant_id
+ WHERE e.experiment_id = :many_id AND e.created_at >= (CURRENT_DATE - 7)::timestamptz
+ GROUP BY 1, 2;
+SELECT (SELECT count(*) FROM (SELECT * FROM experiments.get_daily_metrics(:many_id, 7)
+                              EXCEPT SELECT * FROM many_daily_sql) x) AS only_function,
+       (SELECT count(*) FROM (SELECT * FROM many_daily_sql
+                              EXCEPT SELECT * FROM experiments.get_daily_metrics(:many_id, 7)) x) AS only_sql;
+CREATE TEMP VIEW many_steps_sql AS
+SELECT v.key AS variant_key, e.event_type AS step, count(DISTINCT e.user_id) AS users_reached
+  FROM experiments.events e JOIN experiments.variants v ON v.id = e.variant_id
+ WHERE e.experiment_id = :many_id AND e.event_type IN ('pageview', 'click', 'conversion')
+ GROUP BY 1, 2;
+SELECT (SELECT count(*) FROM (SELECT variant_key, step, users_reached
+                                FROM experiments.get_funnel_metrics(:many_id,
+                                         ARRAY['pageview', 'click', 'conversion'])
+                              EXCEPT SELECT * FROM many_steps_sql) x) AS only_function,
+       (SELECT count(*) FROM (SELECT * FROM many_steps_sql
+                              EXCEPT SELECT variant_key, step, users_reached
+                                FROM experiments.get_funnel_metrics(:many_id,
+                                         ARRAY['pageview', 'click', 'conversion'])) x) AS only_sql;
+-- the ordered funnel against DISTINCT ON chains: a user's first pageview,
+-- the first click after it, the first conversion after that, in the
+-- variant of the user's first event of the funnel
+CREATE TEMP VIEW many_ordered_sql AS
+WITH s0 AS (
+  SELECT DISTINCT ON (e.user_id) e.user_id, e.variant_id
+    FROM experiments.events e
+   WHERE e.experiment_id = :many_id AND e.event_type IN ('pageview', 'click', 'conversion')
+   ORDER BY e.user_id, e.created_at, e.id),
+s1 AS (
+  SELECT DISTINCT ON (e.user_id) e.user_id, e.created_at, e.id
+    FROM experiments.events e
+   WHERE e.experiment_id = :many_id AND e.event_type = 'pageview'
+   ORDER BY e.user_id, e.created_at, e.id),
+s2 AS (
+  SELECT DISTINCT ON (e.user_id) e.user_id, e.created_at, e.id
+    FROM experiments.events e JOIN s1 ON s1.user_id = e.user_id
+   WHERE e.experiment_id = :many_id AND e.event_type = 'click'
+     AND (e.created_at, e.id) > (s1.created_at, s1.id)
+   ORDER BY e.user_id, e.created_at, e.id),
+s3 AS (
+  SELECT DISTINCT e.user_id
+    FROM experiments.events e JOIN s2 ON s2.user_id = e.user_id
+   WHERE e.experiment_id = :many_id AND e.event_type = 'conversion'
+     AND (e.created_at, e.id) > (s2.created_at, s2.id))
+SELECT v.key AS variant_key, count(s1.user_id) AS step1, count(s2.user_id) AS step2,
+       count(s3.user_id) AS step3
+  FROM experiments.variants v
+  LEFT JOIN s0 ON s0.variant_id = v.id
+  LEFT JOIN s1 ON s1.user_id = s0.user_id
+  LEFT JOIN s2 ON s2.user_id = s0.user_id
+  LEFT JOIN s3 ON s3.user_id = s0.user_id
+ WHERE v.experiment_id = :many_id
+ GROUP BY v.key;
+SELECT (SELECT count(*) FROM (
+          SELECT variant_key,
+                 sum(users_reached) FILTER (WHERE step_order = 1),
+                 sum(users_reached) FILTER (WHERE step_order = 2),
+                 sum(users_reached) FILTER (WHERE step_order = 3)
+            FROM experiments.get_funnel_metrics(:many_id,
+                     ARRAY['pageview', 'click', 'conversion'], true)
+           GROUP BY 1
+          EXCEPT SELECT * FROM many_ordered_sql) x) AS ordered_only_function,
+       (SELECT sum(step2) > 0 AND sum(step3) > 0 FROM many_ordered_sql) AS ordered_reaches_step3;
+DROP VIEW many_daily_sql, many_steps_sql, many_ordered_sql;
+DELETE FROM experiments.events WHERE experiment_id = :many_id;
+DELETE FROM experiments.experiments WHERE id = :many_id;
+
 --------------------------------------------------------------------------
 -- get_experiment_stats: 6 assigned users, 3 enrolled, 14 events,
 -- 14 / 6 = 2.33 events per user, first event on D0: 2 days running, active.
