@@ -10,7 +10,6 @@
 #include "executor/spi.h"
 #include "nodes/params.h"
 #include "tcop/dest.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 #include "common/stream.h"

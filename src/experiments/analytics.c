@@ -59,7 +59,7 @@
  * an_run: a read-only statement from the shared cache, prepared so that the
  * planner may use parallel workers (as the same query typed into psql may).
  */
-uint64
+static uint64
 an_run(const StmtDef *st, Datum *values, const char *nulls)
 {
 	return stmt_run_opts(st, NULL, values, nulls, true, 0, SPI_OK_SELECT,

@@ -20,13 +20,6 @@
  * 1..AN_MAX_STEPS valid names, distinct if asked; out[] gets them as C
  * strings.  Errors name the argument.
  */
-/*
- * A read-only statement from the shared cache, prepared so that the planner
- * may use parallel workers (as the same query typed into psql may); returns
- * SPI_processed.
- */
-extern uint64 an_run(const struct StmtDef *st, Datum *values, const char *nulls);
-
 extern int	an_check_types(ArrayType *arr, const char *name, bool distinct, char **out);
 
 extern PGDLLEXPORT Datum experiments_get_experiment_metrics(PG_FUNCTION_ARGS);

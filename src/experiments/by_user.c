@@ -17,7 +17,6 @@ void
 user_runs_init(UserRuns *runs)
 {
 	runs->seq = 0;
-	runs->current = false;
 	runs->id = NULL;
 	runs->len = 0;
 	runs->cap = 0;
@@ -30,7 +29,7 @@ user_runs_next(UserRuns *runs, Datum user)
 	text	   *t = DatumGetTextPP(user);
 	Size		len = VARSIZE_ANY_EXHDR(t);
 
-	if (runs->current && len == runs->len &&
+	if (runs->seq > 0 && len == runs->len &&
 		memcmp(runs->id, VARDATA_ANY(t), len) == 0)
 		return false;
 	if (len > runs->cap)
@@ -42,13 +41,6 @@ user_runs_next(UserRuns *runs, Datum user)
 	}
 	memcpy(runs->id, VARDATA_ANY(t), len);
 	runs->len = len;
-	runs->current = true;
 	runs->seq++;
 	return true;
-}
-
-void
-user_runs_forget(UserRuns *runs)
-{
-	runs->current = false;
 }

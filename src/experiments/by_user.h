@@ -3,17 +3,15 @@
  * by_user.h
  *	  Reading a stream of events grouped by user (by_user.c).
  *
- * The analytics that count distinct users (the funnels, the daily metrics)
- * read the experiment's events sorted so that each user's events arrive
- * together - by BY_USER_ORDER, or by a group and then BY_USER_ORDER - and
- * count a user once per group when a new user starts (the funnels stamp
- * each group with the number of the last user counted there).  The sort leads with
- * the user id's hash: most comparisons are then between two int4s rather
- * than two ids that share a prefix; the id itself follows, so two users
- * with one hash still do not interleave.  The sort runs in the statement
- * (in parallel workers when the plan has them, and within work_mem like any
- * sort); the C side keeps one counter and one stamp per group, whatever the
- * number of users.
+ * The funnels read the experiment's events sorted by BY_USER_ORDER, so that
+ * each user's events arrive together, and count a user once per (variant,
+ * step) by stamping it with the number of the last user counted there.
+ * The sort leads with the user id's hash: most comparisons are then between
+ * two int4s rather than two ids that share a prefix; the id itself follows,
+ * so two users with one hash still do not interleave.  The sort runs in the
+ * statement (in parallel workers when the plan has them, and within
+ * work_mem like any sort); the C side keeps one counter and one stamp per
+ * (variant, step), whatever the number of users.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,7 +25,6 @@
 typedef struct UserRuns
 {
 	uint64		seq;			/* users seen so far: the current user's number */
-	bool		current;		/* id holds the current user */
 	char	   *id;				/* the current user's id (not terminated) */
 	Size		len;
 	Size		cap;
@@ -42,8 +39,5 @@ extern void user_runs_init(UserRuns *runs);
  * (runs->seq then counts it), false when it is the current user again.
  */
 extern bool user_runs_next(UserRuns *runs, Datum user);
-
-/* Forget the current user: the next row starts a new one, whatever its id. */
-extern void user_runs_forget(UserRuns *runs);
 
 #endif							/* EXPERIMENTS_BY_USER_H */
