@@ -20,6 +20,7 @@
 #include "access/xact.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
+#include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -28,6 +29,7 @@
 #include "common/append.h"
 #include "common/direct.h"
 #include "common/probe.h"
+#include "common/stmt.h"
 
 /*
  * Rows per multi-insert.  Each needs a slot, and each slot pins the table's
@@ -42,6 +44,7 @@
 typedef struct AppendEntry
 {
 	const AppendDef *def;
+	NameData	schema;			/* the schema the table was looked up in */
 	struct AppendEntry *next;
 	DirectCache cache;			/* the table and the referenced one */
 	Oid			refrelid;
@@ -100,7 +103,7 @@ describe(AppendEntry *e, Relation rel)
 									 def->cols[i], def->relname);
 			return;
 		}
-		if (strcmp(def->cols[i], def->fk_col) == 0)
+		if (def->fk_col != NULL && strcmp(def->cols[i], def->fk_col) == 0)
 			fk_col = e->attnums[i];
 	}
 	if (def->returning != NULL)
@@ -114,7 +117,7 @@ describe(AppendEntry *e, Relation rel)
 		}
 	}
 	ref_col = OidIsValid(e->refrelid) ? get_attnum(e->refrelid, def->ref_col) : 0;
-	if (fk_col == 0 || ref_col == 0)
+	if (def->fk_col != NULL && (fk_col == 0 || ref_col == 0))
 	{
 		e->ineligible = psprintf("the key %s -> %s(%s) is not there",
 								 def->fk_col, def->ref_relname, def->ref_col);
@@ -142,28 +145,31 @@ describe(AppendEntry *e, Relation rel)
 }
 
 static AppendEntry *
-append_entry(const AppendDef *def, Relation rel)
+append_entry(const AppendDef *def, const char *schema, Relation rel)
 {
 	AppendEntry *e;
 	MemoryContext old;
 	Oid			relids[2];
+	int			nrels = def->fk_col != NULL ? 2 : 1;
 
 	for (e = entries; e != NULL; e = e->next)
-		if (e->def == def)
+		if (e->def == def && strcmp(NameStr(e->schema), schema) == 0)
 			break;
 	if (e == NULL)
 	{
 		e = MemoryContextAllocZero(TopMemoryContext, sizeof(AppendEntry));
 		e->def = def;
+		namestrcpy(&e->schema, schema);
 		e->next = entries;
 		entries = e;
 	}
 	relids[0] = RelationGetRelid(rel);
-	relids[1] = get_relname_relid(def->ref_relname, RelationGetNamespace(rel));
-	if (direct_cache_fresh(&e->cache, relids, 2))
+	relids[1] = nrels == 2 ?
+		get_relname_relid(def->ref_relname, RelationGetNamespace(rel)) : InvalidOid;
+	if (direct_cache_fresh(&e->cache, relids, nrels))
 		return e;
 
-	old = direct_cache_begin(&e->cache, "experiments append", relids, 2);
+	old = direct_cache_begin(&e->cache, "experiments append", relids, nrels);
 	e->refrelid = relids[1];
 	e->ineligible = NULL;
 	e->checks = NULL;
@@ -280,9 +286,22 @@ const char *
 append_rows(const AppendDef *def, int nrows, AppendRowFn fill, void *arg,
 			Datum *returned)
 {
-	Relation	rel = direct_open(def->relname);
-	AppendEntry *e = append_entry(def, rel);
-	const char *why = e->ineligible ? e->ineligible : direct_rights_verdict(rel, ACL_INSERT);
+	return append_rows_in(def, NULL, nrows, fill, arg, returned);
+}
+
+const char *
+append_rows_in(const AppendDef *def, const char *schema, int nrows, AppendRowFn fill,
+			   void *arg, Datum *returned)
+{
+	Relation	rel;
+	AppendEntry *e;
+	const char *why;
+
+	if (schema == NULL)
+		schema = STMT_SCHEMA_DEFAULT;
+	rel = direct_open_in(schema, def->relname, RowExclusiveLock);
+	e = append_entry(def, schema, rel);
+	why = e->ineligible ? e->ineligible : direct_rights_verdict(rel, ACL_INSERT);
 
 	strlcpy(append_last_fallback, why ? why : "", sizeof(append_last_fallback));
 	if (why == NULL)

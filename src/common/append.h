@@ -28,6 +28,9 @@
  * ref_relname that this transaction has locked (FOR KEY SHARE or stronger)
  * and read under that lock.
  *
+ * A table without such a key (fk_col NULL) is appended to only while it has
+ * no trigger at all but the referenced side of some key.
+ *
  * Anything the direct write would skip sends the call back (a non-NULL
  * reason, nothing written): a trigger other than that foreign key's own or
  * the referenced side of some key, another foreign key, row-level security,
@@ -47,11 +50,13 @@
 
 typedef struct AppendDef
 {
-	const char *relname;		/* the table, in the extension's schema */
+	const char *relname;		/* the table, in the extension's schema or the
+								 * one append_rows_in names */
 	int			ncols;			/* the columns the caller fills */
 	const char *cols[APPEND_MAX_COLS];
 	Oid			types[APPEND_MAX_COLS];
-	const char *fk_col;			/* one of cols: the key the caller vouches for */
+	const char *fk_col;			/* one of cols: the key the caller vouches for,
+								 * or NULL (then ref_* are unused) */
 	const char *ref_relname;	/* the table it references, same schema */
 	const char *ref_col;		/* the referenced column */
 	const char *returning;		/* NULL, or a column whose value in the first
@@ -77,6 +82,13 @@ typedef void (*AppendRowFn) (void *arg, int row, Datum *values, bool *isnull);
  */
 extern const char *append_rows(const AppendDef *def, int nrows, AppendRowFn fill,
 							   void *arg, Datum *returned);
+
+/*
+ * The same for the table of that name in schema (NULL: the extension's),
+ * e.g. an orchestration hub.  Descriptions are kept per (def, schema).
+ */
+extern const char *append_rows_in(const AppendDef *def, const char *schema, int nrows,
+								  AppendRowFn fill, void *arg, Datum *returned);
 
 /* Why the last append_rows() went back to SQL, or "" (for tests). */
 extern char append_last_fallback[128];

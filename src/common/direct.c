@@ -100,13 +100,19 @@ direct_require_writable(const char *cmdname)
 }
 
 Relation
-direct_open_locked(const char *name, LOCKMODE mode)
+direct_open_in(const char *schema, const char *name, LOCKMODE mode)
 {
-	Oid			relid = RangeVarGetRelidExtended(makeRangeVar(STMT_SCHEMA_DEFAULT,
+	Oid			relid = RangeVarGetRelidExtended(makeRangeVar((char *) schema,
 															  (char *) name, -1),
 												 mode, 0, NULL, NULL);
 
 	return table_open(relid, NoLock);
+}
+
+Relation
+direct_open_locked(const char *name, LOCKMODE mode)
+{
+	return direct_open_in(STMT_SCHEMA_DEFAULT, name, mode);
 }
 
 Relation

@@ -74,6 +74,9 @@ extern Relation direct_open(const char *name);
 /* The same with another lock (ROW SHARE for a table only locked FOR KEY SHARE). */
 extern Relation direct_open_locked(const char *name, LOCKMODE mode);
 
+/* A table of another schema (an orchestration hub's), locked in mode. */
+extern Relation direct_open_in(const char *schema, const char *name, LOCKMODE mode);
+
 /* The attribute called name if it has type typid (its typmod in *typmod); else 0. */
 extern AttrNumber direct_column(TupleDesc desc, const char *name, Oid typid,
 								int32 *typmod);

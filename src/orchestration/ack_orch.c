@@ -12,20 +12,23 @@
  *	   version), the execution (created idempotently - ContinueAsNew's next
  *	   execution arrives this way), the current-execution pointer (never
  *	   moves back), status, output, completed_at, pinned version, custom
- *	   status, the history delta (a duplicate event id is 23505 and undoes
- *	   the whole ack), worker items, cancelled activities, orchestrator items
- *	   (a TimerFired becomes visible at fire_at_ms), deletion of the fetched
- *	   batch (rows tagged with the token; messages that arrived meanwhile
- *	   stay) and of the lock row;
- *	2. KV: the mutations into kv_delta, and on a terminal status the merge
+ *	   status, cancelled activities, orchestrator items (a TimerFired
+ *	   becomes visible at fire_at_ms), deletion of the fetched batch (rows
+ *	   tagged with the token; messages that arrived meanwhile stay) and of
+ *	   the lock row;
+ *	2. the history delta and the worker items, appended (append.h): one
+ *	   multi-insert per table, index entries as an INSERT makes them (a
+ *	   duplicate event id is 23505 and undoes the whole ack); when a hub's
+ *	   table has a trigger or anything else a direct write would skip, an
+ *	   INSERT ... SELECT FROM unnest(...) instead;
+ *	3. KV: the mutations into kv_delta, and on a terminal status the merge
  *	   of kv_delta into kv_store (statements run only when needed).
  *
  * Cancelled activities: duroxide-pg inserts the worker items and then
  * deletes the cancelled ones, so that an activity scheduled and cancelled
- * in one turn is gone.  Here both happen in one statement, which cannot see
- * its own inserts; the same result is reached by leaving out of the insert
- * the items that match a cancelled (instance, execution, activity) and
- * deleting the matching rows already queued.
+ * in one turn is gone.  Here the statement deletes the matching rows
+ * already queued, and the items of this turn that match a cancelled
+ * (instance, execution, activity) are left out of the append.
  *
  *-------------------------------------------------------------------------
  */
@@ -39,6 +42,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 
+#include "common/append.h"
 #include "common/args.h"
 #include "common/guard.h"
 #include "common/jsonb_read.h"
@@ -48,12 +52,11 @@
 #include "orchestration/workitem.h"
 
 /*
- * The whole turn but KV, in one statement.  $1 token, $2 now_ms, $3 now,
- * $4 execution, $5 name, $6 version, $7 parent, $8 status, $9 output,
- * $10 pinned version int[3] or NULL, $11 custom status action ('set',
- * 'clear' or NULL), $12 custom status value, $13..$15 history, $16..$21
- * worker items (item, instance, execution, activity, session, tag),
- * $22..$24 cancelled activities, $25..$27 orchestrator items (instance or
+ * The turn but history, worker items and KV, in one statement.  $1 token,
+ * $2 now_ms, $3 now, $4 execution, $5 name, $6 version, $7 parent,
+ * $8 status, $9 output, $10 pinned version int[3] or NULL, $11 custom
+ * status action ('set', 'clear' or NULL), $12 custom status value,
+ * $13..$15 cancelled activities, $16..$18 orchestrator items (instance or
  * NULL for the acked one, item, visible at).
  *
  * The main query reads l first, so the instance_locks row is locked before
@@ -71,9 +74,8 @@
 /*
  * The turn's statement, in parts.  A turn runs only the parts it needs:
  * the instance is inserted (i, when the metadata names the orchestration)
- * or updated (u), and the history (h), worker items (w), cancelled
- * activities (c) and orchestrator items (o) parts are left out when their
- * arrays are empty, so that the executor does not set up and run writes
+ * or updated (u), and the cancelled activities (c) and orchestrator items
+ * (o) parts are left out when their arrays are empty, so that the executor does not set up and run writes
  * that have nothing to write.  Each combination is its own kept statement
  * (turn_statement()); the parameters are the same for all of them.
  */
@@ -127,31 +129,11 @@
 	"                                       THEN x.duroxide_version_patch ELSE $10[3] END"\
 	"   WHERE $8::text IS NOT NULL OR $10::int[] IS NOT NULL)"
 
-#define TURN_PART_H \
-	", h AS ("\
-	"  INSERT INTO @schema@.history"\
-	"         (instance_id, execution_id, event_id, event_type, event_data, created_at)"\
-	"  SELECT l.instance_id, $4, u.id, u.type, u.data, $3"\
-	"    FROM l, ROWS FROM (pg_catalog.unnest($13::bigint[]), pg_catalog.unnest($14::text[]),"\
-	"                       pg_catalog.unnest($15::text[])) AS u(id, type, data))"
-
-#define TURN_PART_W \
-	", w AS ("\
-	"  INSERT INTO @schema@.worker_queue"\
-	"         (work_item, visible_at, created_at, instance_id, execution_id, activity_id,"\
-	"          session_id, tag)"\
-	"  SELECT u.item, $3, $3, u.instance, u.execution, u.activity, u.session, u.tag"\
-	"    FROM l, ROWS FROM (pg_catalog.unnest($16::text[]), pg_catalog.unnest($17::text[]),"\
-	"                       pg_catalog.unnest($18::bigint[]), pg_catalog.unnest($19::bigint[]),"\
-	"                       pg_catalog.unnest($20::text[]), pg_catalog.unnest($21::text[]))"\
-	"         WITH ORDINALITY AS u(item, instance, execution, activity, session, tag, n)"\
-	"   ORDER BY u.n)"
-
 #define TURN_PART_C \
 	", c AS ("\
 	"  DELETE FROM @schema@.worker_queue q"\
-	"   USING l, ROWS FROM (pg_catalog.unnest($22::text[]), pg_catalog.unnest($23::bigint[]),"\
-	"                       pg_catalog.unnest($24::bigint[])) AS c(instance, execution, activity)"\
+	"   USING l, ROWS FROM (pg_catalog.unnest($13::text[]), pg_catalog.unnest($14::bigint[]),"\
+	"                       pg_catalog.unnest($15::bigint[])) AS c(instance, execution, activity)"\
 	"   WHERE q.instance_id = c.instance AND q.execution_id = c.execution"\
 	"     AND q.activity_id = c.activity)"
 
@@ -159,8 +141,8 @@
 	", o AS ("\
 	"  INSERT INTO @schema@.orchestrator_queue (instance_id, work_item, visible_at, created_at)"\
 	"  SELECT COALESCE(u.instance, l.instance_id), u.item, u.visible_at, $3"\
-	"    FROM l, ROWS FROM (pg_catalog.unnest($25::text[]), pg_catalog.unnest($26::text[]),"\
-	"                       pg_catalog.unnest($27::timestamptz[]))"\
+	"    FROM l, ROWS FROM (pg_catalog.unnest($16::text[]), pg_catalog.unnest($17::text[]),"\
+	"                       pg_catalog.unnest($18::timestamptz[]))"\
 	"         WITH ORDINALITY AS u(instance, item, visible_at, n)"\
 	"   ORDER BY u.n)"
 
@@ -179,11 +161,10 @@
 
 /* the optional parts, as bits of a turn's shape */
 #define TURN_INSERT		0x01		/* i, else u */
-#define TURN_HISTORY	0x02
-#define TURN_WORKER		0x04
-#define TURN_CANCELLED	0x08
-#define TURN_ORCH		0x10
-#define TURN_SHAPES		0x20
+#define TURN_CANCELLED	0x02
+#define TURN_ORCH		0x04
+#define TURN_SHAPES		0x08
+#define TURN_NARGS		18
 
 static StmtDef turn_statements[TURN_SHAPES];
 
@@ -194,24 +175,21 @@ turn_statement(int shape)
 
 	if (def->sql == NULL)
 	{
-		static const Oid types[27] = {
+		static const Oid types[TURN_NARGS] = {
 			TEXTOID, INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, TEXTOID, TEXTOID,
-			TEXTOID, TEXTOID, INT4ARRAYOID, TEXTOID, TEXTOID, INT8ARRAYOID,
-			TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
-			INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
-			INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID
+			TEXTOID, TEXTOID, INT4ARRAYOID, TEXTOID, TEXTOID,
+			TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
+			TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID
 		};
 		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
 		def->name = psprintf("orchestration.ack.write_turn.%d", shape);
-		def->nargs = 27;
+		def->nargs = TURN_NARGS;
 		memcpy(def->argtypes, types, sizeof(types));
-		def->sql = psprintf("%s%s%s%s%s%s%s%s%s%s",
+		def->sql = psprintf("%s%s%s%s%s%s%s%s",
 							TURN_HEAD,
 							(shape & TURN_INSERT) ? TURN_PART_I : TURN_PART_U,
 							TURN_PART_E,
-							(shape & TURN_HISTORY) ? TURN_PART_H : "",
-							(shape & TURN_WORKER) ? TURN_PART_W : "",
 							(shape & TURN_CANCELLED) ? TURN_PART_C : "",
 							(shape & TURN_ORCH) ? TURN_PART_O : "",
 							TURN_PART_B,
@@ -261,6 +239,54 @@ static const StmtDef kv_merge = {
 	"   WHERE s.instance_id = $1 AND s.key = d.key AND d.value IS NULL)"
 	" SELECT 1",
 	2, {TEXTOID, INT8OID}
+};
+
+/*
+ * The history delta and the worker items: appended directly (append.h),
+ * or by these statements when a hub's table is not as shipped.
+ */
+static const AppendDef history_rows = {
+	"history", 6,
+	{"instance_id", "execution_id", "event_id", "event_type", "event_data", "created_at"},
+	{TEXTOID, INT8OID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID},
+	NULL, NULL, NULL, NULL, InvalidOid	/* no foreign key, nothing returned */
+};
+
+/* $1 instance, $2 execution, $3 now, $4..$6 event ids, types, data */
+static const StmtDef history_insert = {
+	"orchestration.ack.history",
+	"INSERT INTO @schema@.history"
+	"       (instance_id, execution_id, event_id, event_type, event_data, created_at)"
+	" SELECT $1, $2, u.id, u.type, u.data, $3"
+	"   FROM ROWS FROM (pg_catalog.unnest($4::bigint[]), pg_catalog.unnest($5::text[]),"
+	"                   pg_catalog.unnest($6::text[])) AS u(id, type, data)",
+	6, {TEXTOID, INT8OID, TIMESTAMPTZOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID}
+};
+
+#define WORKER_COLS 6			/* item, instance, execution, activity, session, tag */
+
+static const AppendDef worker_rows = {
+	"worker_queue", 8,
+	{"work_item", "instance_id", "execution_id", "activity_id", "session_id", "tag",
+	 "visible_at", "created_at"},
+	{TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID},
+	NULL, NULL, NULL, NULL, InvalidOid
+};
+
+/* $1 now, $2..$7 the columns of worker_rows, in order (queued in that order) */
+static const StmtDef worker_insert = {
+	"orchestration.ack.worker_items",
+	"INSERT INTO @schema@.worker_queue"
+	"       (work_item, visible_at, created_at, instance_id, execution_id, activity_id,"
+	"        session_id, tag)"
+	" SELECT u.item, $1, $1, u.instance, u.execution, u.activity, u.session, u.tag"
+	"   FROM ROWS FROM (pg_catalog.unnest($2::text[]), pg_catalog.unnest($3::text[]),"
+	"                   pg_catalog.unnest($4::bigint[]), pg_catalog.unnest($5::bigint[]),"
+	"                   pg_catalog.unnest($6::text[]), pg_catalog.unnest($7::text[]))"
+	"        WITH ORDINALITY AS u(item, instance, execution, activity, session, tag, n)"
+	"  ORDER BY u.n",
+	7, {TIMESTAMPTZOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
+		TEXTARRAYOID, TEXTARRAYOID}
 };
 
 /* Growable arrays of datums with null flags, turned into SQL arrays. */
@@ -358,23 +384,29 @@ is_cancelled(const Cancelled *c, const char *instance, int64 execution, int64 ac
 	return false;
 }
 
+/* The worker items to queue: the columns of worker_rows but the times. */
+typedef struct WorkerItems
+{
+	int			n;
+	Col			cols[WORKER_COLS];
+} WorkerItems;
+
 /*
  * Worker items: the identity columns of an ActivityExecute (instance,
  * execution_id, id, session_id, tag); other variants have none.  Items
  * matching a cancelled activity are left out (see the file comment).
- * Returns the number kept; fills args[0..5].
  */
-static int
-decode_worker_items(Jsonb *jb, const Cancelled *cancelled, Datum *args)
+static void
+decode_worker_items(Jsonb *jb, const Cancelled *cancelled, WorkerItems *out)
 {
 	JsonbContainer *array;
 	int			n = jbr_array(jb, "p_worker_items", &array);
-	Col			cols[6];
+	Col		   *cols = out->cols;
 	int			kept = 0;
 	int			i;
 	int			k;
 
-	for (k = 0; k < 6; k++)
+	for (k = 0; k < WORKER_COLS; k++)
 		col_init(&cols[k], n);
 	for (i = 0; i < n; i++)
 	{
@@ -411,13 +443,81 @@ decode_worker_items(Jsonb *jb, const Cancelled *cancelled, Datum *args)
 		col_set(&cols[5], kept, tag ? CStringGetTextDatum(tag) : (Datum) 0, tag == NULL);
 		kept++;
 	}
-	args[0] = col_array(&cols[0], kept, TEXTOID);
-	args[1] = col_array(&cols[1], kept, TEXTOID);
-	args[2] = col_array(&cols[2], kept, INT8OID);
-	args[3] = col_array(&cols[3], kept, INT8OID);
-	args[4] = col_array(&cols[4], kept, TEXTOID);
-	args[5] = col_array(&cols[5], kept, TEXTOID);
-	return kept;
+	out->n = kept;
+}
+
+/* What the fill functions below need. */
+typedef struct TurnRows
+{
+	Datum		instance;
+	int64		execution;
+	TimestampTz now;
+	const HistoryBatch *history;
+	const WorkerItems *worker;
+} TurnRows;
+
+static void
+fill_history_row(void *arg, int row, Datum *values, bool *isnull)
+{
+	const TurnRows *t = arg;
+
+	values[0] = t->instance;
+	values[1] = Int64GetDatum(t->execution);
+	values[2] = t->history->ids[row];
+	values[3] = t->history->types[row];
+	values[4] = t->history->datas[row];
+	values[5] = TimestampTzGetDatum(t->now);
+	memset(isnull, 0, sizeof(bool) * 6);
+}
+
+static void
+fill_worker_row(void *arg, int row, Datum *values, bool *isnull)
+{
+	const TurnRows *t = arg;
+	int			k;
+
+	for (k = 0; k < WORKER_COLS; k++)
+	{
+		values[k] = t->worker->cols[k].values[row];
+		isnull[k] = t->worker->cols[k].nulls[row];
+	}
+	values[6] = values[7] = TimestampTzGetDatum(t->now);
+	isnull[6] = isnull[7] = false;
+}
+
+/* 2. history and worker items, appended or inserted (see the file comment) */
+static void
+append_turn_rows(const char *hub, TurnRows *t)
+{
+	HistoryBatch *h = (HistoryBatch *) t->history;
+	WorkerItems *w = (WorkerItems *) t->worker;
+	Datum		args[7];
+
+	if (h->n > 0 &&
+		append_rows_in(&history_rows, hub, h->n, fill_history_row, t, NULL) != NULL)
+	{
+		history_arrays(h);
+		args[0] = t->instance;
+		args[1] = Int64GetDatum(t->execution);
+		args[2] = TimestampTzGetDatum(t->now);
+		args[3] = h->event_ids;
+		args[4] = h->event_types;
+		args[5] = h->event_datas;
+		(void) orch_run(&history_insert, hub, args, NULL, false, 0, SPI_OK_INSERT);
+	}
+	if (w->n > 0 &&
+		append_rows_in(&worker_rows, hub, w->n, fill_worker_row, t, NULL) != NULL)
+	{
+		static const Oid types[WORKER_COLS] = {
+			TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID, TEXTOID
+		};
+		int			k;
+
+		args[0] = TimestampTzGetDatum(t->now);
+		for (k = 0; k < WORKER_COLS; k++)
+			args[1 + k] = col_array(&w->cols[k], w->n, types[k]);
+		(void) orch_run(&worker_insert, hub, args, NULL, false, 0, SPI_OK_INSERT);
+	}
 }
 
 /*
@@ -617,15 +717,15 @@ experiments_orch_ack_orchestration_item(PG_FUNCTION_ARGS)
 	HistoryBatch history;
 	Metadata	md;
 	Cancelled	cancelled;
-	Datum		worker_args[6];
+	WorkerItems worker;
+	TurnRows	rows;
 	Datum		orch_args[3];
 	ApiGuard	guard;
-	Datum		args[27];
-	char		nulls[27];
+	Datum		args[TURN_NARGS];
+	char		nulls[TURN_NARGS];
 	Datum		instance;
 	bool		isnull;
 	int			i;
-	int			nworker;
 	int			norch;
 	int			shape;
 
@@ -648,12 +748,12 @@ experiments_orch_ack_orchestration_item(PG_FUNCTION_ARGS)
 						 &cancelled);
 	else
 		decode_cancelled(PG_GETARG_JSONB_P(7), &cancelled);
-	nworker = decode_worker_items(PG_GETARG_JSONB_P(4), &cancelled, worker_args);
+	decode_worker_items(PG_GETARG_JSONB_P(4), &cancelled, &worker);
 	norch = decode_orchestrator_items(PG_GETARG_JSONB_P(5), now, orch_args);
 
 	api_spi_begin(fcinfo, &guard);
 
-	/* 1.-2. and 4. the lock, then everything but KV, in one statement */
+	/* 1. the lock, then the instance, execution, queues and release */
 	memset(nulls, ' ', sizeof(nulls));
 	args[0] = token;
 	args[1] = Int64GetDatum(now_ms);
@@ -677,23 +777,14 @@ experiments_orch_ack_orchestration_item(PG_FUNCTION_ARGS)
 		nulls[9] = 'n';
 	args[10] = text_or_null(md.cs_action, &nulls[10]);
 	args[11] = text_or_null(md.cs_value, &nulls[11]);
-	args[12] = history.event_ids;
-	args[13] = history.event_types;
-	args[14] = history.event_datas;
-	for (i = 0; i < 6; i++)
-		args[15 + i] = worker_args[i];
-	args[21] = col_array(&cancelled.c_instance, cancelled.n, TEXTOID);
-	args[22] = col_array(&cancelled.c_execution, cancelled.n, INT8OID);
-	args[23] = col_array(&cancelled.c_activity, cancelled.n, INT8OID);
+	args[12] = col_array(&cancelled.c_instance, cancelled.n, TEXTOID);
+	args[13] = col_array(&cancelled.c_execution, cancelled.n, INT8OID);
+	args[14] = col_array(&cancelled.c_activity, cancelled.n, INT8OID);
 	for (i = 0; i < 3; i++)
-		args[24 + i] = orch_args[i];
+		args[15 + i] = orch_args[i];
 	shape = 0;
 	if (md.name != NULL && md.version != NULL)
 		shape |= TURN_INSERT;
-	if (history.n > 0)
-		shape |= TURN_HISTORY;
-	if (nworker > 0)
-		shape |= TURN_WORKER;
 	if (cancelled.n > 0)
 		shape |= TURN_CANCELLED;
 	if (norch > 0)
@@ -702,7 +793,15 @@ experiments_orch_ack_orchestration_item(PG_FUNCTION_ARGS)
 		orch_lock_error(ORCH_ERR_INVALID_LOCK_TOKEN);	/* nothing was written */
 	instance = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
-	/* 2. KV: mutations, then the merge on a terminal status */
+	/* 2. the history delta and the worker items */
+	rows.instance = instance;
+	rows.execution = execution;
+	rows.now = now;
+	rows.history = &history;
+	rows.worker = &worker;
+	append_turn_rows(hub, &rows);
+
+	/* 3. KV: mutations, then the merge on a terminal status */
 	if (md.clear_all || md.nkeys > 0)
 	{
 		Col			keys;

@@ -71,12 +71,20 @@ history_decode(Jsonb *events, const char *ctx, const char *routine,
 		datas[i] = CStringGetTextDatum(data);
 	}
 	out->n = n;
-	out->event_ids = PointerGetDatum(construct_array(ids, n, INT8OID, 8,
-													 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	out->event_types = PointerGetDatum(construct_array(types, n, TEXTOID, -1,
-													   false, TYPALIGN_INT));
-	out->event_datas = PointerGetDatum(construct_array(datas, n, TEXTOID, -1,
-													   false, TYPALIGN_INT));
+	out->ids = ids;
+	out->types = types;
+	out->datas = datas;
+}
+
+void
+history_arrays(HistoryBatch *b)
+{
+	b->event_ids = PointerGetDatum(construct_array(b->ids, b->n, INT8OID, 8,
+												   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	b->event_types = PointerGetDatum(construct_array(b->types, b->n, TEXTOID, -1,
+													 false, TYPALIGN_INT));
+	b->event_datas = PointerGetDatum(construct_array(b->datas, b->n, TEXTOID, -1,
+													 false, TYPALIGN_INT));
 }
 
 /* $1 instance: the latest execution is the highest in executions, else 1. */
@@ -167,6 +175,7 @@ experiments_orch_append_history(PG_FUNCTION_ARGS)
 	(void) arg_int64_in(fcinfo, 1, "p_execution_id", 1, PG_INT64_MAX);
 	arg_not_null(fcinfo, 2, "p_events");
 	history_decode(PG_GETARG_JSONB_P(2), "p_events", "append_history", &batch);
+	history_arrays(&batch);
 
 	api_spi_begin(fcinfo, &guard);
 	args[0] = PG_GETARG_DATUM(0);

@@ -2,8 +2,9 @@
  *
  * history.h
  *	  Decoding a batch of history events (ack_orchestration_item's
- *	  p_history_delta, append_history's p_events) into the arrays one
- *	  INSERT ... SELECT FROM unnest(...) writes.
+ *	  p_history_delta, append_history's p_events) into rows: C arrays for a
+ *	  direct append, and on demand the SQL arrays one INSERT ... SELECT
+ *	  FROM unnest(...) writes.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,6 +17,10 @@
 typedef struct HistoryBatch
 {
 	int			n;
+	Datum	   *ids;			/* per event: bigint */
+	Datum	   *types;			/* text */
+	Datum	   *datas;			/* text */
+	/* filled by history_arrays() */
 	Datum		event_ids;		/* bigint[] */
 	Datum		event_types;	/* text[] */
 	Datum		event_datas;	/* text[] */
@@ -30,5 +35,8 @@ typedef struct HistoryBatch
  */
 extern void history_decode(Jsonb *events, const char *ctx, const char *routine,
 						   HistoryBatch *out);
+
+/* Build b's three SQL arrays from its rows. */
+extern void history_arrays(HistoryBatch *b);
 
 #endif							/* EXPERIMENTS_ORCH_HISTORY_H */

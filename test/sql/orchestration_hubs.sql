@@ -168,6 +168,76 @@ SELECT hub_a.enqueue_orchestrator_work('x', '{"QueueMessage": {"instance": "x", 
 SELECT out_instance_id, out_orchestration_name FROM hub_a.fetch_orchestration_item(0, 1);
 SELECT hub_a.cleanup_schema();
 
+-- an ack appends its history and worker items to the hub's own tables
+-- directly; a hub table with a trigger gets them by INSERT, trigger fired
+CREATE SCHEMA hub_rows_t;
+CREATE FUNCTION hub_rows_t.append_path() RETURNS text
+    LANGUAGE C VOLATILE AS 'experiments', 'experiments_selftest_append_path';
+CREATE FUNCTION hub_rows_t.turn(inst text, first_event bigint) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE tok text;
+BEGIN
+  PERFORM hub_rows.enqueue_orchestrator_work(inst,
+    jsonb_build_object('StartOrchestration', jsonb_build_object('instance', inst,
+      'orchestration', 'O', 'version', '1', 'execution_id', 1))::text, to_timestamp(0));
+  SELECT out_lock_token INTO tok FROM hub_rows.fetch_orchestration_item(1000, 60000);
+  PERFORM hub_rows.ack_orchestration_item(tok, 1000, 1,
+    jsonb_build_array(
+      jsonb_build_object('event_id', first_event, 'event_type', 'Event',
+        'event_data', jsonb_build_object('event_id', first_event, 'type', 'OrchestrationStarted')::text),
+      jsonb_build_object('event_id', first_event + 1, 'event_type', 'Event',
+        'event_data', jsonb_build_object('event_id', first_event + 1, 'type', 'ActivityScheduled')::text)),
+    jsonb_build_array(
+      jsonb_build_object('ActivityExecute', jsonb_build_object('instance', inst,
+        'execution_id', 1, 'id', first_event + 1, 'name', 'A', 'input', '1',
+        'session_id', 's-' || inst)),
+      jsonb_build_object('ActivityExecute', jsonb_build_object('instance', inst,
+        'execution_id', 1, 'id', first_event + 2, 'name', 'B', 'input', '2', 'tag', 'gpu'))),
+    '[]', '{"orchestration_name": "O", "orchestration_version": "1", "status": "Running"}', '[]');
+  RETURN hub_rows_t.append_path();
+END $$;
+SELECT experiments.initialize_schema('hub_rows');
+SELECT hub_rows_t.turn('r1', 1) AS path;
+SELECT instance_id, execution_id, event_id, event_type FROM hub_rows.history ORDER BY event_id;
+SELECT instance_id, activity_id, session_id, tag, work_item::jsonb ? 'ActivityExecute' AS item
+  FROM hub_rows.worker_queue ORDER BY id;
+SELECT count(*) AS default_hub_rows FROM experiments.history WHERE instance_id = 'r1';
+-- a duplicate event id: 23505, and nothing of that ack remains
+SELECT hub_rows.enqueue_orchestrator_work('r1', '{"ExternalRaised": {"instance": "r1", "name": "e", "data": ""}}', to_timestamp(0));
+SELECT out_lock_token AS tok FROM hub_rows.fetch_orchestration_item(2000, 60000) \gset
+SELECT hub_rows.ack_orchestration_item(:'tok', 2000, 1,
+  '[{"event_id": 2, "event_type": "Event", "event_data": "{\"event_id\": 2, \"type\": \"EventRaised\"}"}]',
+  '[{"ActivityExecute": {"instance": "r1", "execution_id": 1, "id": 9, "name": "C", "input": ""}}]',
+  '[]', '{"status": "Running"}', '[]');
+SELECT count(*) AS history_rows, (SELECT count(*) FROM hub_rows.worker_queue) AS worker_rows,
+       (SELECT count(*) FROM hub_rows.instance_locks) AS locks
+  FROM hub_rows.history;
+-- with triggers on the hub's tables: the INSERT path, triggers fired
+CREATE TABLE hub_rows_t.seen (tbl text, n bigint);
+CREATE FUNCTION hub_rows_t.note() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO hub_rows_t.seen VALUES (TG_TABLE_NAME, (SELECT count(*) FROM new_rows));
+  RETURN NULL;
+END $$;
+CREATE TRIGGER note AFTER INSERT ON hub_rows.history
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION hub_rows_t.note();
+CREATE TRIGGER note AFTER INSERT ON hub_rows.worker_queue
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION hub_rows_t.note();
+SELECT hub_rows_t.turn('r2', 1) AS path;
+SELECT * FROM hub_rows_t.seen ORDER BY tbl;
+SELECT instance_id, event_id, event_type FROM hub_rows.history WHERE instance_id = 'r2' ORDER BY event_id;
+SELECT instance_id, activity_id, session_id, tag FROM hub_rows.worker_queue
+ WHERE instance_id = 'r2' ORDER BY id;
+-- the default hub is still written directly
+SELECT experiments.enqueue_orchestrator_work('r3', '{"StartOrchestration": {"instance": "r3", "orchestration": "O", "version": "1", "execution_id": 1}}', to_timestamp(0));
+SELECT out_lock_token AS tok FROM experiments.fetch_orchestration_item(1000, 60000) \gset
+SELECT experiments.ack_orchestration_item(:'tok', 1000, 1,
+  '[{"event_id": 1, "event_type": "Event", "event_data": "{\"event_id\": 1, \"type\": \"OrchestrationStarted\"}"}]',
+  '[]', '[]', '{"orchestration_name": "O", "orchestration_version": "1", "status": "Running"}', '[]');
+SELECT hub_rows_t.append_path() AS path;
+SELECT hub_rows.cleanup_schema();
+DROP SCHEMA hub_rows_t CASCADE;
+
 SET client_min_messages = warning;
 DROP OWNED BY regress_orch_hub_user, regress_orch_hub_none;
 DROP ROLE regress_orch_hub_user;
