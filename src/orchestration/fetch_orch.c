@@ -56,7 +56,10 @@
 
 /*
  * Pick and claim.  $1 now, $2 now_ms, $3 instances to skip, $4/$5 the packed
- * version range (NULL = open), $6 token, $7 lock timeout ms.
+ * version range (NULL = open), $6 token, $7 lock timeout ms.  Two kept
+ * statements: without a range the capability filter is left out, so that
+ * its subplan (and the instances and executions tables) is neither set up
+ * nor locked on every call.
  *
  * c: the candidate (an instance without row, or with a NULL pinned version,
  * is compatible with every range); l: the instance_locks upsert; m: the
@@ -64,53 +67,68 @@
  * probes the other tables per message; OFFSET 0 keeps the two NOT EXISTS
  * correlated subplans: as anti joins a generic plan may hash a seq scan of
  * instance_locks (a small, churning table: its pages of dead rows are read
- * on every call) or of instances and executions.  Columns: 1 candidate (NULL: none), 2 claimed (0/1), 3 messages
- * tagged, 4 messages jsonb, 5 highest attempt count.
+ * on every call) or of instances and executions.  Columns: 1 candidate
+ * (NULL: none), 2 claimed (0/1), 3 messages tagged, 4 messages jsonb,
+ * 5 highest attempt count.
  */
+#define PICK_HEAD \
+	"WITH c AS (" \
+	"  SELECT q.instance_id FROM @schema@.orchestrator_queue q" \
+	"   WHERE q.visible_at <= $1" \
+	"     AND (q.lock_token IS NULL OR q.locked_until <= $2)" \
+	"     AND NOT EXISTS (SELECT 1 FROM @schema@.instance_locks l" \
+	"                      WHERE l.instance_id = q.instance_id AND l.locked_until > $2" \
+	"                     OFFSET 0)" \
+	"     AND q.instance_id <> ALL ($3)"
+
+/* the capability filter, only in the statement for a version range */
+#define PICK_VERSION_FILTER \
+	"     AND NOT EXISTS (" \
+	"          SELECT 1 FROM @schema@.instances i" \
+	"            JOIN @schema@.executions e ON e.instance_id = i.instance_id" \
+	"                                      AND e.execution_id = i.current_execution_id" \
+	"           WHERE i.instance_id = q.instance_id" \
+	"             AND e.duroxide_version_major IS NOT NULL" \
+	"             AND (e.duroxide_version_major::bigint * 1000000" \
+	"                  + COALESCE(e.duroxide_version_minor, 0)::bigint * 1000" \
+	"                  + COALESCE(e.duroxide_version_patch, 0)::bigint)" \
+	"                 NOT BETWEEN COALESCE($4, 0) AND COALESCE($5, 9223372036854775807)" \
+	"          OFFSET 0)"
+
+#define PICK_TAIL \
+	"   ORDER BY q.visible_at, q.id" \
+	"   LIMIT 1" \
+	"     FOR UPDATE OF q SKIP LOCKED)," \
+	" l AS (" \
+	"  INSERT INTO @schema@.instance_locks AS l" \
+	"         (instance_id, lock_token, locked_until, locked_at)" \
+	"  SELECT c.instance_id, $6, $2 + $7, $2 FROM c" \
+	"  ON CONFLICT (instance_id) DO UPDATE" \
+	"     SET lock_token = EXCLUDED.lock_token, locked_until = EXCLUDED.locked_until," \
+	"         locked_at = EXCLUDED.locked_at" \
+	"   WHERE l.locked_until <= $2" \
+	"  RETURNING l.instance_id)," \
+	" m AS (" \
+	"  UPDATE @schema@.orchestrator_queue q" \
+	"     SET lock_token = $6, locked_until = $2 + $7, attempt_count = q.attempt_count + 1" \
+	"    FROM l" \
+	"   WHERE q.instance_id = l.instance_id AND q.visible_at <= $1" \
+	"     AND (q.lock_token IS NULL OR q.locked_until <= $2)" \
+	"  RETURNING q.id, q.work_item, q.attempt_count)" \
+	" SELECT (SELECT c.instance_id FROM c), (SELECT count(*) FROM l), count(*)," \
+	"        pg_catalog.jsonb_agg(m.work_item::jsonb ORDER BY m.id)," \
+	"        max(m.attempt_count)" \
+	"   FROM m"
+
 static const StmtDef pick_and_claim = {
 	"orchestration.fetch.pick_and_claim",
-	"WITH c AS ("
-	"  SELECT q.instance_id FROM @schema@.orchestrator_queue q"
-	"   WHERE q.visible_at <= $1"
-	"     AND (q.lock_token IS NULL OR q.locked_until <= $2)"
-	"     AND NOT EXISTS (SELECT 1 FROM @schema@.instance_locks l"
-	"                      WHERE l.instance_id = q.instance_id AND l.locked_until > $2"
-	"                     OFFSET 0)"
-	"     AND q.instance_id <> ALL ($3)"
-	"     AND (($4::bigint IS NULL AND $5::bigint IS NULL) OR NOT EXISTS ("
-	"          SELECT 1 FROM @schema@.instances i"
-	"            JOIN @schema@.executions e ON e.instance_id = i.instance_id"
-	"                                      AND e.execution_id = i.current_execution_id"
-	"           WHERE i.instance_id = q.instance_id"
-	"             AND e.duroxide_version_major IS NOT NULL"
-	"             AND (e.duroxide_version_major::bigint * 1000000"
-	"                  + COALESCE(e.duroxide_version_minor, 0)::bigint * 1000"
-	"                  + COALESCE(e.duroxide_version_patch, 0)::bigint)"
-	"                 NOT BETWEEN COALESCE($4, 0) AND COALESCE($5, 9223372036854775807)"
-	"          OFFSET 0))"
-	"   ORDER BY q.visible_at, q.id"
-	"   LIMIT 1"
-	"     FOR UPDATE OF q SKIP LOCKED),"
-	" l AS ("
-	"  INSERT INTO @schema@.instance_locks AS l"
-	"         (instance_id, lock_token, locked_until, locked_at)"
-	"  SELECT c.instance_id, $6, $2 + $7, $2 FROM c"
-	"  ON CONFLICT (instance_id) DO UPDATE"
-	"     SET lock_token = EXCLUDED.lock_token, locked_until = EXCLUDED.locked_until,"
-	"         locked_at = EXCLUDED.locked_at"
-	"   WHERE l.locked_until <= $2"
-	"  RETURNING l.instance_id),"
-	" m AS ("
-	"  UPDATE @schema@.orchestrator_queue q"
-	"     SET lock_token = $6, locked_until = $2 + $7, attempt_count = q.attempt_count + 1"
-	"    FROM l"
-	"   WHERE q.instance_id = l.instance_id AND q.visible_at <= $1"
-	"     AND (q.lock_token IS NULL OR q.locked_until <= $2)"
-	"  RETURNING q.id, q.work_item, q.attempt_count)"
-	" SELECT (SELECT c.instance_id FROM c), (SELECT count(*) FROM l), count(*),"
-	"        pg_catalog.jsonb_agg(m.work_item::jsonb ORDER BY m.id),"
-	"        max(m.attempt_count)"
-	"   FROM m",
+	PICK_HEAD PICK_TAIL,
+	7, {TIMESTAMPTZOID, INT8OID, TEXTARRAYOID, INT8OID, INT8OID, TEXTOID, INT8OID}
+};
+
+static const StmtDef pick_and_claim_in_range = {
+	"orchestration.fetch.pick_and_claim_in_range",
+	PICK_HEAD PICK_VERSION_FILTER PICK_TAIL,
 	7, {TIMESTAMPTZOID, INT8OID, TEXTARRAYOID, INT8OID, INT8OID, TEXTOID, INT8OID}
 };
 
@@ -260,7 +278,8 @@ experiments_orch_fetch_orchestration_item(PG_FUNCTION_ARGS)
 		arg_datum_or_null(fcinfo, 3, &args[4], &nulls[4]);
 		args[5] = token;
 		args[6] = Int64GetDatum(lock_ms);
-		(void) orch_run(&pick_and_claim, hub, args, nulls, false, 0, SPI_OK_SELECT);
+		(void) orch_run(nulls[3] == 'n' && nulls[4] == 'n' ? &pick_and_claim :
+						&pick_and_claim_in_range, hub, args, nulls, false, 0, SPI_OK_SELECT);
 		if (!column_datum(1, &instance))
 			break;				/* no eligible instance */
 		instance = SPI_datumTransfer(instance, false, -1);
