@@ -75,8 +75,8 @@
  * The turn's statement, in parts.  A turn runs only the parts it needs:
  * the instance is inserted (i, when the metadata names the orchestration)
  * or updated (u), and the cancelled activities (c) and orchestrator items
- * (o) parts are left out when their arrays are empty, so that the executor does not set up and run writes
- * that have nothing to write.  Each combination is its own kept statement
+ * (o) parts are left out when their arrays are empty, so that the executor
+ * does not set up and run writes that have nothing to write.  Each combination is its own kept statement
  * (turn_statement()); the parameters are the same for all of them.
  */
 #define TURN_HEAD \
@@ -452,8 +452,8 @@ typedef struct TurnRows
 	Datum		instance;
 	int64		execution;
 	TimestampTz now;
-	const HistoryBatch *history;
-	const WorkerItems *worker;
+	HistoryBatch *history;		/* its SQL arrays are built on the INSERT path */
+	WorkerItems *worker;
 } TurnRows;
 
 static void
@@ -467,7 +467,7 @@ fill_history_row(void *arg, int row, Datum *values, bool *isnull)
 	values[3] = t->history->types[row];
 	values[4] = t->history->datas[row];
 	values[5] = TimestampTzGetDatum(t->now);
-	memset(isnull, 0, sizeof(bool) * 6);
+	memset(isnull, 0, sizeof(bool) * history_rows.ncols);
 }
 
 static void
@@ -489,8 +489,8 @@ fill_worker_row(void *arg, int row, Datum *values, bool *isnull)
 static void
 append_turn_rows(const char *hub, TurnRows *t)
 {
-	HistoryBatch *h = (HistoryBatch *) t->history;
-	WorkerItems *w = (WorkerItems *) t->worker;
+	HistoryBatch *h = t->history;
+	WorkerItems *w = t->worker;
 	Datum		args[7];
 
 	if (h->n > 0 &&
