@@ -234,6 +234,91 @@ direct_shape_verdict(Relation rel)
 	return NULL;
 }
 
+/* Is the relation a btree index? */
+static bool
+is_btree(Oid indexid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexid));
+	bool		btree;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	btree = ((Form_pg_class) GETSTRUCT(tup))->relam == BTREE_AM_OID;
+	ReleaseSysCache(tup);
+	return btree;
+}
+
+Oid
+direct_prefix_index(Relation rel, const AttrNumber *atts, int n)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	Oid			found = InvalidOid;
+
+	foreach(lc, indexes)
+	{
+		Oid			indexid = lfirst_oid(lc);
+		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexid));
+		Form_pg_index ix;
+		bool		ok;
+		int			i;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		ix = (Form_pg_index) GETSTRUCT(tup);
+		ok = ix->indisvalid && ix->indisready && ix->indislive &&
+			ix->indnkeyatts >= n &&
+			heap_attisnull(tup, Anum_pg_index_indexprs, NULL) &&
+			heap_attisnull(tup, Anum_pg_index_indpred, NULL) &&
+			is_btree(indexid);
+		for (i = 0; ok && i < n; i++)
+			ok = ix->indkey.values[i] == atts[i];
+		if (ok)
+		{
+			bool		isnull;
+			Datum		d = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indoption,
+											&isnull);
+			int2vector *opts = (int2vector *) DatumGetPointer(d);
+
+			for (i = 0; ok && i < n; i++)
+				ok = !isnull && opts->values[i] == 0;
+		}
+		ReleaseSysCache(tup);
+		if (ok)
+		{
+			found = indexid;
+			break;
+		}
+	}
+	list_free(indexes);
+	return found;
+}
+
+bool
+direct_key_proc(Oid indexid, int col, int strategy, DirectKeyProc *kp)
+{
+	HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexid));
+	bool		isnull;
+	Datum		d;
+	Oid			opclass;
+	Oid			family;
+	Oid			type;
+	Oid			op;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	d = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indclass, &isnull);
+	opclass = ((oidvector *) DatumGetPointer(d))->values[col];
+	d = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indcollation, &isnull);
+	kp->collation = ((oidvector *) DatumGetPointer(d))->values[col];
+	ReleaseSysCache(tup);
+	family = get_opclass_family(opclass);
+	type = get_opclass_input_type(opclass);
+	op = get_opfamily_member(family, type, type, strategy);
+	kp->proc = OidIsValid(op) ? get_opcode(op) : InvalidOid;
+	return OidIsValid(kp->proc);
+}
+
 /* The one column of a constraint's key array attribute, or 0. */
 static AttrNumber
 single_key(HeapTuple tup, AttrNumber attr)

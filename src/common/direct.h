@@ -88,6 +88,26 @@ extern AttrNumber direct_column(TupleDesc desc, const char *name, Oid typid,
  */
 extern Oid	direct_key_index(Relation rel, AttrNumber att);
 
+/*
+ * A valid btree index of rel whose leading key columns are atts[0..n-1],
+ * ascending, without expressions or predicate; InvalidOid if none.
+ */
+extern Oid	direct_prefix_index(Relation rel, const AttrNumber *atts, int n);
+
+/* A scan key's comparison: the operator's function and the column's collation. */
+typedef struct DirectKeyProc
+{
+	RegProcedure proc;
+	Oid			collation;
+} DirectKeyProc;
+
+/*
+ * The function of btree strategy (BTEqualStrategyNumber...) for key column
+ * col (from 0) of index, for its own input type, with the column's
+ * collation; false if the operator family has none.
+ */
+extern bool direct_key_proc(Oid indexid, int col, int strategy, DirectKeyProc *kp);
+
 /* Planned CHECK expressions of rel, in the order of its constraint array. */
 extern Expr **direct_plan_checks(Relation rel, int *ncheck);
 

@@ -3,7 +3,8 @@
  * selftest_direct.c
  *	  Self-test entry points of the write paths that bypass SQL: the
  *	  campaign charge (src/campaigns/charge.c), the row append
- *	  (src/common/append.c) and the quota check (src/quota/check_direct.c).
+ *	  (src/common/append.c), the quota check (src/quota/check_direct.c) and
+ *	  the orchestration claim (src/orchestration/claim.c).
  *
  * Like the others, never declared by the install script; the campaigns_charge
  * and quota_direct regression tests declare them as a superuser to see which
@@ -17,6 +18,8 @@
 
 #include "campaigns/charge.h"
 #include "common/append.h"
+#include "orchestration/claim.h"
+#include "orchestration/fetch_read.h"
 #include "quota/check_direct.h"
 
 PG_FUNCTION_INFO_V1(experiments_selftest_charge_path);
@@ -57,4 +60,21 @@ experiments_selftest_quota_check_path(PG_FUNCTION_ARGS)
 	(void) fcinfo;
 	PG_RETURN_TEXT_P(cstring_to_text(quota_check_last_fallback[0] ?
 									 quota_check_last_fallback : "direct"));
+}
+
+PG_FUNCTION_INFO_V1(experiments_selftest_claim_path);
+
+/*
+ * experiments_selftest_claim_path() -> text: 'direct', or why the last
+ * fetch_orchestration_item() claimed, or read the instance, by SQL.
+ */
+Datum
+experiments_selftest_claim_path(PG_FUNCTION_ARGS)
+{
+	(void) fcinfo;
+	if (orch_claim_last_fallback[0])
+		PG_RETURN_TEXT_P(cstring_to_text(orch_claim_last_fallback));
+	if (orch_read_last_fallback[0])
+		PG_RETURN_TEXT_P(cstring_to_text(orch_read_last_fallback));
+	PG_RETURN_TEXT_P(cstring_to_text("direct"));
 }

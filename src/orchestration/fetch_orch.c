@@ -51,6 +51,8 @@
 #include "common/jsonb_read.h"
 #include "common/srf.h"
 #include "common/stmt.h"
+#include "orchestration/claim.h"
+#include "orchestration/fetch_read.h"
 #include "orchestration/orchestration.h"
 #include "orchestration/workitem.h"
 
@@ -227,6 +229,71 @@ column_datum(int col, Datum *value)
 	return !isnull;
 }
 
+/*
+ * Step 1 by the pick-and-claim statement, for a hub whose tables the
+ * direct claim (claim.c) must not write.
+ */
+static void
+claim_by_sql(FunctionCallInfo fcinfo, const char *hub, const OrchClaimArgs *ca,
+			 OrchClaim *out)
+{
+	Datum		args[7];
+	char		nulls[7];
+	Datum		d;
+
+	memset(out, 0, sizeof(*out));
+	args[0] = TimestampTzGetDatum(ca->now);
+	args[1] = Int64GetDatum(ca->now_ms);
+	args[2] = PointerGetDatum(construct_array((Datum *) ca->skipped, ca->nskipped, TEXTOID,
+											  -1, false, TYPALIGN_INT));
+	memset(nulls, ' ', sizeof(nulls));
+	arg_datum_or_null(fcinfo, 2, &args[3], &nulls[3]);
+	arg_datum_or_null(fcinfo, 3, &args[4], &nulls[4]);
+	args[5] = ca->token;
+	args[6] = Int64GetDatum(ca->lock_ms);
+	(void) orch_run(ca->in_range ? &pick_and_claim_in_range : &pick_and_claim, hub, args,
+					nulls, false, 0, SPI_OK_SELECT);
+	if (!column_datum(1, &d))
+		return;
+	out->found = true;
+	out->instance = SPI_datumTransfer(d, false, -1);
+	(void) column_datum(2, &d);
+	out->claimed = DatumGetInt64(d) > 0;
+	(void) column_datum(3, &d);
+	out->tagged = DatumGetInt64(d);
+	if (out->tagged == 0)
+		return;
+	(void) column_datum(4, &d);
+	out->messages = DatumGetJsonbPCopy(d);
+	(void) column_datum(5, &d);
+	out->attempt = DatumGetInt32(d);
+}
+
+/* Step 2 by the read_instance statement, for a hub the direct read must not read. */
+static void
+read_by_sql(const char *hub, Datum instance, OrchRead *out)
+{
+	Datum		d;
+
+	memset(out, 0, sizeof(*out));
+	(void) orch_run(&read_instance, hub, &instance, NULL, false, 0, SPI_OK_SELECT);
+	(void) column_datum(1, &d);
+	out->row = DatumGetBool(d);
+	out->has_name = column_datum(2, &out->name);
+	out->has_version = column_datum(3, &out->version);
+	out->has_execution = column_datum(4, &d);
+	if (out->has_execution)
+		out->execution = DatumGetInt64(d);
+	(void) column_datum(5, &d);
+	out->history = DatumGetJsonbPCopy(d);
+	(void) column_datum(6, &d);
+	out->kv = DatumGetJsonbPCopy(d);
+	if (out->has_name)
+		out->name = SPI_datumTransfer(out->name, false, -1);
+	if (out->has_version)
+		out->version = SPI_datumTransfer(out->version, false, -1);
+}
+
 PG_FUNCTION_INFO_V1(experiments_orch_fetch_orchestration_item);
 
 /*
@@ -245,8 +312,7 @@ experiments_orch_fetch_orchestration_item(PG_FUNCTION_ARGS)
 	Datum	   *skipped;
 	int			nskipped = 0;
 	int			maxskipped = 8;
-	Datum		args[7];
-	char		nulls[7];
+	Jsonb	   *messages;
 	Datum		values[FETCH_COLUMNS];
 	bool		isnull[FETCH_COLUMNS] = {0};
 	bool		alone;
@@ -264,32 +330,29 @@ experiments_orch_fetch_orchestration_item(PG_FUNCTION_ARGS)
 	for (;;)
 	{
 		Datum		instance;
-		Datum		d;
-		Jsonb	   *messages;
-		bool		claimed;
+		OrchClaim	claim;
+		OrchRead	r;
+		OrchClaimArgs ca;
 
 		/* 1. a candidate, none of those lost already, claimed */
-		args[0] = now_ts;
-		args[1] = Int64GetDatum(now_ms);
-		args[2] = PointerGetDatum(construct_array(skipped, nskipped, TEXTOID, -1,
-												  false, TYPALIGN_INT));
-		memset(nulls, ' ', sizeof(nulls));
-		arg_datum_or_null(fcinfo, 2, &args[3], &nulls[3]);
-		arg_datum_or_null(fcinfo, 3, &args[4], &nulls[4]);
-		args[5] = token;
-		args[6] = Int64GetDatum(lock_ms);
-		(void) orch_run(nulls[3] == 'n' && nulls[4] == 'n' ? &pick_and_claim :
-						&pick_and_claim_in_range, hub, args, nulls, false, 0, SPI_OK_SELECT);
-		if (!column_datum(1, &instance))
+		ca.now = DatumGetTimestampTz(now_ts);
+		ca.now_ms = now_ms;
+		ca.in_range = !PG_ARGISNULL(2) || !PG_ARGISNULL(3);
+		ca.min_packed = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2);
+		ca.max_packed = PG_ARGISNULL(3) ? PG_INT64_MAX : PG_GETARG_INT64(3);
+		ca.token = token;
+		ca.lock_ms = lock_ms;
+		ca.skipped = skipped;
+		ca.nskipped = nskipped;
+		if (orch_claim_direct(hub, &ca, &claim) != NULL)
+			claim_by_sql(fcinfo, hub, &ca, &claim);
+		if (!claim.found)
 			break;				/* no eligible instance */
-		instance = SPI_datumTransfer(instance, false, -1);
-		(void) column_datum(2, &d);
-		claimed = DatumGetInt64(d) > 0;
-		(void) column_datum(3, &d);
-		if (DatumGetInt64(d) == 0)
+		instance = claim.instance;
+		if (claim.tagged == 0)
 		{
 			/* lost the race, or claimed an instance whose messages went away */
-			if (claimed)
+			if (claim.claimed)
 			{
 				Datum		rargs[2];
 
@@ -306,46 +369,43 @@ experiments_orch_fetch_orchestration_item(PG_FUNCTION_ARGS)
 			skipped[nskipped++] = instance;
 			continue;
 		}
-		(void) column_datum(4, &d);
-		messages = DatumGetJsonbPCopy(d);
-		(void) column_datum(5, &d);
+		messages = claim.messages;
 		values[0] = instance;
 		values[5] = JsonbPGetDatum(messages);
 		values[6] = token;
-		values[7] = Int32GetDatum(DatumGetInt32(d));
+		values[7] = Int32GetDatum(claim.attempt);
 
 		/* 2. the instance, its current history and its KV snapshot */
-		(void) orch_run(&read_instance, hub, &instance, NULL, false, 0, SPI_OK_SELECT);
-		(void) column_datum(1, &d);
-		if (DatumGetBool(d))
+		if (orch_read_direct(hub, instance, &r) != NULL)
+			read_by_sql(hub, instance, &r);
+		if (r.row)
 		{
-			(void) column_datum(2, &values[1]);
-			(void) column_datum(3, &values[2]);
-			(void) column_datum(4, &values[3]);
+			values[1] = r.name;
+			values[2] = r.version;
+			values[3] = Int64GetDatum(r.execution);
 		}
 		else
 		{
 			char	   *name;
 			char	   *version;
 			int64		execution;
-			Datum		v;
 
 			names_from_messages(messages, &name, &version, &execution);
-			if (column_datum(4, &v))
+			if (r.has_execution)
 			{
-				execution = DatumGetInt64(v);
-				if (column_datum(2, &v))
+				execution = r.execution;
+				if (r.has_name)
 				{
-					name = TextDatumGetCString(v);
-					version = column_datum(3, &v) ? TextDatumGetCString(v) : "unknown";
+					name = TextDatumGetCString(r.name);
+					version = r.has_version ? TextDatumGetCString(r.version) : "unknown";
 				}
 			}
 			values[1] = CStringGetTextDatum(name);
 			values[2] = CStringGetTextDatum(version);
 			values[3] = Int64GetDatum(execution);
 		}
-		(void) column_datum(5, &values[4]);
-		(void) column_datum(6, &values[8]);
+		values[4] = JsonbPGetDatum(r.history);
+		values[8] = JsonbPGetDatum(r.kv);
 		srf_put(fcinfo, values, isnull);
 		break;
 	}

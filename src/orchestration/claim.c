@@ -1,0 +1,674 @@
+/*-------------------------------------------------------------------------
+ *
+ * claim.c
+ *	  fetch_orchestration_item()'s pick and claim without SQL (claim.h).
+ *
+ * The statement it replaces (pick_and_claim in fetch_orch.c) costs more to
+ * set up and tear down -- three scans, two modify nodes, an aggregate --
+ * than to run, and the fetch is half of every orchestration turn.  Here
+ * the same three steps are done by the access methods, under one snapshot
+ * taken as SPI would take it for the statement:
+ *
+ *	1. pick: walk the (visible_at, id) index of orchestrator_queue from the
+ *	   oldest message visible now; the first one that is unlocked (or whose
+ *	   lock expired), not of a skipped instance, of an instance without a
+ *	   live instance_locks row and, with a version range, whose instance's
+ *	   pinned version is unset or in range, is locked FOR UPDATE SKIP
+ *	   LOCKED.  A row another transaction holds is passed over; in READ
+ *	   COMMITTED a row updated since the snapshot is followed to its newest
+ *	   version, which must pass the same tests (as the executor rechecks a
+ *	   locked row); in REPEATABLE READ and SERIALIZABLE that is 40001.
+ *	2. claim: INSERT ... ON CONFLICT (instance_id) DO UPDATE ... WHERE the
+ *	   existing lock expired, as the executor runs it: a pre-check of the
+ *	   unique index; if free, a speculative insertion (retried when a
+ *	   concurrent one wins); if taken, the existing row locked and, if its
+ *	   lock expired, taken over.
+ *	3. tag: every visible message of the instance that is visible now and
+ *	   unlocked (or expired) is locked, rechecked and updated with the token,
+ *	   the new expiry and attempt_count + 1.
+ *
+ * Predicate locks (SERIALIZABLE) are taken by the index and heap access
+ * methods as for any scan; the writes check for conflicts as any write
+ * does; index entries, NOT NULL and CHECK constraints are written and
+ * checked as DML does.  What a direct write cannot honour -- triggers,
+ * row-level security, missing rights, a changed table -- sends the call
+ * back to the SQL statement (the reason is kept for the self-test).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "common/direct.h"
+#include "common/jsonb_build.h"
+#include "common/probe.h"
+#include "orchestration/claim.h"
+
+char		orch_claim_last_fallback[128] = "";
+
+/* What the direct claim knows about one hub's tables, rebuilt when stale. */
+typedef struct ClaimEntry
+{
+	NameData	schema;
+	struct ClaimEntry *next;
+	DirectCache cache;			/* orchestrator_queue, instance_locks */
+	const char *ineligible;		/* NULL, or why SQL must do it */
+	/* orchestrator_queue */
+	AttrNumber	q_id;
+	AttrNumber	q_instance;
+	AttrNumber	q_item;
+	AttrNumber	q_visible;
+	AttrNumber	q_token;
+	AttrNumber	q_until;
+	AttrNumber	q_attempt;
+	Oid			visible_index;	/* btree on (visible_at, id, ...) */
+	Oid			instance_index; /* btree on (instance_id, ...) */
+	DirectKeyProc		visible_le;
+	DirectKeyProc		instance_eq;
+	Expr	  **q_checks;
+	int			q_ncheck;
+	/* instance_locks */
+	AttrNumber	l_instance;
+	AttrNumber	l_token;
+	AttrNumber	l_until;
+	AttrNumber	l_at;
+	Oid			lock_index;		/* unique btree on (instance_id) */
+	DirectKeyProc		lock_eq;
+	Expr	  **l_checks;
+	int			l_ncheck;
+} ClaimEntry;
+
+static ClaimEntry *entries = NULL;
+
+/* the version filter's lookups */
+static const ProbeDef instance_execution = {
+	"instances", "instances_pkey", 1, 1, {"current_execution_id"}
+};
+static const ProbeDef execution_version = {
+	"executions", "executions_pkey", 2, 3,
+	{"duroxide_version_major", "duroxide_version_minor", "duroxide_version_patch"}
+};
+
+/* Why a table's triggers forbid the direct write, or NULL. */
+static const char *
+no_triggers(Relation rel)
+{
+	if (rel->trigdesc != NULL && rel->trigdesc->numtriggers > 0)
+		return psprintf("%s has a trigger the direct claim would skip",
+						RelationGetRelationName(rel));
+	return NULL;
+}
+
+#define COLUMN(att, rel, name, type) \
+	do { \
+		(att) = direct_column(RelationGetDescr(rel), (name), (type), NULL); \
+		if ((att) == 0) \
+			return psprintf("column %s of %s is missing or of another type", (name), \
+							RelationGetRelationName(rel)); \
+	} while (0)
+
+/* Fill e from the catalogue; NULL, or why the tables must be written by SQL. */
+static const char *
+describe(ClaimEntry *e, Relation queue, Relation locks)
+{
+	AttrNumber	atts[2];
+	const char *why;
+	int			i;
+	int			known = 0;
+
+	COLUMN(e->q_id, queue, "id", INT8OID);
+	COLUMN(e->q_instance, queue, "instance_id", TEXTOID);
+	COLUMN(e->q_item, queue, "work_item", TEXTOID);
+	COLUMN(e->q_visible, queue, "visible_at", TIMESTAMPTZOID);
+	COLUMN(e->q_token, queue, "lock_token", TEXTOID);
+	COLUMN(e->q_until, queue, "locked_until", INT8OID);
+	COLUMN(e->q_attempt, queue, "attempt_count", INT4OID);
+	COLUMN(e->l_instance, locks, "instance_id", TEXTOID);
+	COLUMN(e->l_token, locks, "lock_token", TEXTOID);
+	COLUMN(e->l_until, locks, "locked_until", INT8OID);
+	COLUMN(e->l_at, locks, "locked_at", INT8OID);
+
+	/* the claim writes every column of instance_locks: no others may exist */
+	for (i = 0; i < RelationGetDescr(locks)->natts; i++)
+		known += !TupleDescAttr(RelationGetDescr(locks), i)->attisdropped;
+	if (known != 4)
+		return "instance_locks has columns the direct claim does not know";
+
+	if ((why = direct_shape_verdict(queue)) != NULL ||
+		(why = direct_shape_verdict(locks)) != NULL ||
+		(why = no_triggers(queue)) != NULL ||
+		(why = no_triggers(locks)) != NULL)
+		return why;
+
+	atts[0] = e->q_visible;
+	atts[1] = e->q_id;
+	e->visible_index = direct_prefix_index(queue, atts, 2);
+	e->instance_index = direct_prefix_index(queue, &e->q_instance, 1);
+	e->lock_index = direct_key_index(locks, e->l_instance);
+	if (!OidIsValid(e->visible_index) || !OidIsValid(e->instance_index) ||
+		!OidIsValid(e->lock_index))
+		return "an index the direct claim walks is missing";
+	if (!direct_key_proc(e->visible_index, 0, BTLessEqualStrategyNumber, &e->visible_le) ||
+		!direct_key_proc(e->instance_index, 0, BTEqualStrategyNumber, &e->instance_eq) ||
+		!direct_key_proc(e->lock_index, 0, BTEqualStrategyNumber, &e->lock_eq))
+		return "an index the direct claim walks has no suitable operator";
+
+	e->q_checks = direct_plan_checks(queue, &e->q_ncheck);
+	e->l_checks = direct_plan_checks(locks, &e->l_ncheck);
+	return NULL;
+}
+
+static ClaimEntry *
+claim_entry(const char *schema, Relation queue, Relation locks)
+{
+	ClaimEntry *e;
+	MemoryContext old;
+	Oid			relids[2];
+
+	for (e = entries; e != NULL; e = e->next)
+		if (strcmp(NameStr(e->schema), schema) == 0)
+			break;
+	if (e == NULL)
+	{
+		e = MemoryContextAllocZero(TopMemoryContext, sizeof(ClaimEntry));
+		namestrcpy(&e->schema, schema);
+		e->next = entries;
+		entries = e;
+	}
+	relids[0] = RelationGetRelid(queue);
+	relids[1] = RelationGetRelid(locks);
+	if (direct_cache_fresh(&e->cache, relids, 2))
+		return e;
+	old = direct_cache_begin(&e->cache, "experiments orchestration claim", relids, 2);
+	e->ineligible = describe(e, queue, locks);
+	direct_cache_end(&e->cache, old);
+	return e;
+}
+
+/* The state of one call. */
+typedef struct Claim
+{
+	const ClaimEntry *e;
+	const OrchClaimArgs *a;
+	const char *schema;
+	ProbeSnapshot ps;
+	Snapshot	snapshot;
+	CommandId	cid;
+	bool		xact_snapshot;	/* REPEATABLE READ or SERIALIZABLE */
+	EState	   *estate;
+	Relation	queue;
+	Relation	locks;
+	ResultRelInfo *rris[2];		/* queue, locks */
+	Relation	lock_index;
+	TupleTableSlot *lock_slot;	/* for the instance_locks lookups */
+} Claim;
+
+static Datum
+get(TupleTableSlot *slot, AttrNumber att, bool *isnull)
+{
+	return slot_getattr(slot, att, isnull);
+}
+
+static bool
+text_equal(const DirectKeyProc *kp, Datum a, Datum b)
+{
+	return DatumGetBool(OidFunctionCall2Coll(kp->proc, kp->collation, a, b));
+}
+
+/* Is the message unlocked, or its lock expired, and visible now? */
+static bool
+message_free(const Claim *c, TupleTableSlot *slot)
+{
+	bool		isnull;
+	Datum		visible = get(slot, c->e->q_visible, &isnull);
+	Datum		until;
+
+	if (isnull || DatumGetTimestampTz(visible) > c->a->now)
+		return false;
+	(void) get(slot, c->e->q_token, &isnull);
+	if (isnull)
+		return true;
+	until = get(slot, c->e->q_until, &isnull);
+	return !isnull && DatumGetInt64(until) <= c->a->now_ms;
+}
+
+/* Does the instance hold an instance_locks row that has not expired? */
+static bool
+instance_locked(const Claim *c, Datum instance)
+{
+	ScanKeyData sk;
+	IndexScanDesc scan;
+	TupleTableSlot *slot = c->lock_slot;
+	bool		locked = false;
+
+	ScanKeyEntryInitialize(&sk, 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   c->e->lock_eq.collation, c->e->lock_eq.proc, instance);
+	scan = index_beginscan(c->locks, c->lock_index, c->snapshot, 1, 0);
+	index_rescan(scan, &sk, 1, NULL, 0);
+	while (!locked && index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		until = get(slot, c->e->l_until, &isnull);
+
+		locked = !isnull && DatumGetInt64(until) > c->a->now_ms;
+	}
+	index_endscan(scan);
+	ExecClearTuple(slot);
+	return locked;
+}
+
+/* Is the instance's pinned version unset, or in the range? */
+static bool
+version_fits(const Claim *c, Datum instance)
+{
+	Datum		keys[2];
+	Datum		v[3];
+	bool		n[3];
+	int64		packed;
+
+	keys[0] = instance;
+	if (!probe_fetch(&instance_execution, c->schema, &c->ps, keys, v, n) || n[0])
+		return true;
+	keys[1] = v[0];
+	if (!probe_fetch(&execution_version, c->schema, &c->ps, keys, v, n) || n[0])
+		return true;
+	packed = (int64) DatumGetInt32(v[0]) * 1000000 +
+		(n[1] ? 0 : (int64) DatumGetInt32(v[1]) * 1000) +
+		(n[2] ? 0 : (int64) DatumGetInt32(v[2]));
+	return packed >= c->a->min_packed && packed <= c->a->max_packed;
+}
+
+/* The whole test of the pick, on one version of a message. */
+static bool
+candidate(const Claim *c, TupleTableSlot *slot)
+{
+	bool		isnull;
+	Datum		instance = get(slot, c->e->q_instance, &isnull);
+	int			i;
+
+	if (isnull || !message_free(c, slot))
+		return false;
+	for (i = 0; i < c->a->nskipped; i++)
+		if (text_equal(&c->e->instance_eq, instance, c->a->skipped[i]))
+			return false;
+	if (instance_locked(c, instance))
+		return false;
+	return !c->a->in_range || version_fits(c, instance);
+}
+
+static void
+serialization_failure(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("could not serialize access due to concurrent %s", what)));
+}
+
+/*
+ * Lock the message at tid (found under the snapshot) in mode; wait or skip.
+ * true: locked is the locked version, to be rechecked if *followed.
+ */
+static bool
+lock_message(const Claim *c, ItemPointer tid, LockTupleMode mode, LockWaitPolicy wait,
+			 TupleTableSlot *locked, bool *followed)
+{
+	TM_FailureData tmfd;
+	TM_Result	res;
+
+	res = table_tuple_lock(c->queue, tid, c->snapshot, locked, c->cid, mode, wait,
+						   c->xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+	*followed = false;
+	switch (res)
+	{
+		case TM_Ok:
+			*followed = tmfd.traversed;
+			return true;
+		case TM_WouldBlock:
+		case TM_SelfModified:
+			return false;		/* held by another fetcher; or already ours */
+		case TM_Updated:
+			serialization_failure("update");
+			break;
+		case TM_Deleted:
+			if (c->xact_snapshot)
+				serialization_failure("delete");
+			return false;
+		default:
+			elog(ERROR, "unexpected result %d locking a message", (int) res);
+	}
+	return false;
+}
+
+/* Step 1: the oldest eligible message, locked; its instance or (Datum) 0. */
+static Datum
+pick(const Claim *c)
+{
+	ScanKeyData sk;
+	IndexScanDesc scan;
+	Relation	index = direct_index(c->rris[0], c->e->visible_index);
+	TupleTableSlot *slot = table_slot_create(c->queue, &c->estate->es_tupleTable);
+	TupleTableSlot *locked = table_slot_create(c->queue, &c->estate->es_tupleTable);
+	Datum		instance = (Datum) 0;
+
+	ScanKeyEntryInitialize(&sk, 0, 1, BTLessEqualStrategyNumber, InvalidOid,
+						   c->e->visible_le.collation, c->e->visible_le.proc,
+						   TimestampTzGetDatum(c->a->now));
+	scan = index_beginscan(c->queue, index, c->snapshot, 1, 0);
+	index_rescan(scan, &sk, 1, NULL, 0);
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		followed;
+		bool		isnull;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!candidate(c, slot) ||
+			!lock_message(c, &slot->tts_tid, LockTupleExclusive, LockWaitSkip, locked,
+						  &followed) ||
+			(followed && !candidate(c, locked)))
+			continue;
+		instance = datumCopy(get(locked, c->e->q_instance, &isnull), false, -1);
+		break;
+	}
+	index_endscan(scan);
+	return instance;
+}
+
+/*
+ * Step 2 when the instance already has a lock row (at tid): lock it as
+ * ON CONFLICT DO UPDATE does and take it over if it expired.  false: the
+ * row changed meanwhile, start again.
+ */
+static bool
+take_over(const Claim *c, ItemPointer tid, bool *claimed)
+{
+	TupleTableSlot *existing = table_slot_create(c->locks, &c->estate->es_tupleTable);
+	TupleTableSlot *newer = table_slot_create(c->locks, &c->estate->es_tupleTable);
+	TupleDesc	desc = RelationGetDescr(c->locks);
+	TM_FailureData tmfd;
+	TM_Result	res;
+	bool		isnull;
+	Datum		until;
+
+	res = table_tuple_lock(c->locks, tid, c->snapshot, existing, c->cid,
+						   LockTupleNoKeyExclusive, LockWaitBlock, 0, &tmfd);
+	switch (res)
+	{
+		case TM_Ok:
+			break;
+		case TM_Updated:
+			if (c->xact_snapshot)
+				serialization_failure("update");
+			return false;
+		case TM_Deleted:
+			if (c->xact_snapshot)
+				serialization_failure("delete");
+			return false;
+		default:
+			elog(ERROR, "unexpected result %d locking an instance lock", (int) res);
+	}
+	/* a row the transaction's snapshot cannot see may not be updated there */
+	if (c->xact_snapshot && !table_tuple_satisfies_snapshot(c->locks, existing, c->snapshot))
+	{
+		Datum		xmin = slot_getsysattr(existing, MinTransactionIdAttributeNumber, &isnull);
+
+		if (!TransactionIdIsCurrentTransactionId(DatumGetTransactionId(xmin)))
+			serialization_failure("update");
+	}
+	until = get(existing, c->e->l_until, &isnull);
+	*claimed = !isnull && DatumGetInt64(until) <= c->a->now_ms;
+	if (!*claimed)
+		return true;			/* live: the row stays locked, nothing changes */
+
+	slot_getallattrs(existing);
+	ExecClearTuple(newer);
+	memcpy(newer->tts_values, existing->tts_values, sizeof(Datum) * desc->natts);
+	memcpy(newer->tts_isnull, existing->tts_isnull, sizeof(bool) * desc->natts);
+	newer->tts_values[c->e->l_token - 1] = c->a->token;
+	newer->tts_values[c->e->l_until - 1] = Int64GetDatum(c->a->now_ms + c->a->lock_ms);
+	newer->tts_values[c->e->l_at - 1] = Int64GetDatum(c->a->now_ms);
+	newer->tts_isnull[c->e->l_token - 1] = false;
+	newer->tts_isnull[c->e->l_until - 1] = false;
+	newer->tts_isnull[c->e->l_at - 1] = false;
+	ExecStoreVirtualTuple(newer);
+	direct_update(c->estate, c->rris[1], existing, newer, c->snapshot);
+	return true;
+}
+
+/* Step 2: the upsert of the instance's lock row; was the lock taken? */
+static bool
+claim_lock(const Claim *c, Datum instance)
+{
+	ResultRelInfo *rri = c->rris[1];
+	TupleTableSlot *slot = table_slot_create(c->locks, &c->estate->es_tupleTable);
+	List	   *arbiter = list_make1_oid(c->e->lock_index);
+	TransactionId xid = GetCurrentTransactionId();
+
+	for (;;)
+	{
+		ItemPointerData conflict;
+		bool		spec_conflict = false;
+		bool		claimed = false;
+		uint32		token;
+
+		CHECK_FOR_INTERRUPTS();
+		ExecClearTuple(slot);
+		memset(slot->tts_isnull, true, sizeof(bool) * RelationGetDescr(c->locks)->natts);
+		slot->tts_values[c->e->l_instance - 1] = instance;
+		slot->tts_values[c->e->l_token - 1] = c->a->token;
+		slot->tts_values[c->e->l_until - 1] = Int64GetDatum(c->a->now_ms + c->a->lock_ms);
+		slot->tts_values[c->e->l_at - 1] = Int64GetDatum(c->a->now_ms);
+		slot->tts_isnull[c->e->l_instance - 1] = false;
+		slot->tts_isnull[c->e->l_token - 1] = false;
+		slot->tts_isnull[c->e->l_until - 1] = false;
+		slot->tts_isnull[c->e->l_at - 1] = false;
+		ExecStoreVirtualTuple(slot);
+		if (RelationGetDescr(c->locks)->constr)
+			ExecConstraints(rri, slot, c->estate);
+
+		if (!ExecCheckIndexConstraints(rri, slot, c->estate, &conflict, arbiter))
+		{
+			if (take_over(c, &conflict, &claimed))
+				return claimed;
+			continue;
+		}
+		token = SpeculativeInsertionLockAcquire(xid);
+		table_tuple_insert_speculative(c->locks, slot, c->cid, 0, NULL, token);
+		list_free(ExecInsertIndexTuples(rri, slot, c->estate, false, true, &spec_conflict,
+										arbiter));
+		table_tuple_complete_speculative(c->locks, slot, token, !spec_conflict);
+		SpeculativeInsertionLockRelease(xid);
+		ResetPerTupleExprContext(c->estate);
+		if (!spec_conflict)
+			return true;
+		/* a concurrent insertion won: look again */
+	}
+}
+
+typedef struct Tagged
+{
+	int64		id;
+	Datum		item;
+} Tagged;
+
+static int
+tagged_cmp(const void *a, const void *b)
+{
+	int64		x = ((const Tagged *) a)->id;
+	int64		y = ((const Tagged *) b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Step 3: tag the instance's free messages; out gets them. */
+static void
+tag(const Claim *c, Datum instance, OrchClaim *out)
+{
+	const ClaimEntry *e = c->e;
+	ScanKeyData sk;
+	IndexScanDesc scan;
+	Relation	index = direct_index(c->rris[0], e->instance_index);
+	TupleTableSlot *slot = table_slot_create(c->queue, &c->estate->es_tupleTable);
+	TupleTableSlot *locked = table_slot_create(c->queue, &c->estate->es_tupleTable);
+	TupleTableSlot *newer = table_slot_create(c->queue, &c->estate->es_tupleTable);
+	int			natts = RelationGetDescr(c->queue)->natts;
+	int			size = 8;
+	Tagged	   *rows = palloc(sizeof(Tagged) * size);
+	JbBuilder	b = {0};
+	int			n = 0;
+	int			i;
+
+	ScanKeyEntryInitialize(&sk, 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   e->instance_eq.collation, e->instance_eq.proc, instance);
+	scan = index_beginscan(c->queue, index, c->snapshot, 1, 0);
+	index_rescan(scan, &sk, 1, NULL, 0);
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		followed;
+		bool		isnull;
+		Datum		d;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!message_free(c, slot) ||
+			!lock_message(c, &slot->tts_tid, LockTupleNoKeyExclusive, LockWaitBlock, locked,
+						  &followed))
+			continue;
+		if (followed)
+		{
+			d = get(locked, e->q_instance, &isnull);
+			if (isnull || !text_equal(&e->instance_eq, d, instance) ||
+				!message_free(c, locked))
+				continue;
+		}
+		slot_getallattrs(locked);
+		ExecClearTuple(newer);
+		memcpy(newer->tts_values, locked->tts_values, sizeof(Datum) * natts);
+		memcpy(newer->tts_isnull, locked->tts_isnull, sizeof(bool) * natts);
+		newer->tts_values[e->q_token - 1] = c->a->token;
+		newer->tts_values[e->q_until - 1] = Int64GetDatum(c->a->now_ms + c->a->lock_ms);
+		newer->tts_values[e->q_attempt - 1] =
+			Int32GetDatum(DatumGetInt32(locked->tts_values[e->q_attempt - 1]) + 1);
+		newer->tts_isnull[e->q_token - 1] = false;
+		newer->tts_isnull[e->q_until - 1] = false;
+		ExecStoreVirtualTuple(newer);
+		direct_update(c->estate, c->rris[0], locked, newer, c->snapshot);
+		ResetPerTupleExprContext(c->estate);
+
+		if (n == size)
+		{
+			size *= 2;
+			rows = repalloc(rows, sizeof(Tagged) * size);
+		}
+		rows[n].id = DatumGetInt64(locked->tts_values[e->q_id - 1]);
+		rows[n].item = PointerGetDatum(PG_DETOAST_DATUM_COPY(locked->tts_values[e->q_item - 1]));
+		out->attempt = Max(out->attempt, DatumGetInt32(newer->tts_values[e->q_attempt - 1]));
+		n++;
+	}
+	index_endscan(scan);
+
+	out->tagged = n;
+	if (n == 0)
+		return;
+	qsort(rows, n, sizeof(Tagged), tagged_cmp);
+	jbb_begin_array(&b);
+	for (i = 0; i < n; i++)
+		jbb_jsonb(&b, DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+														 CStringGetDatum(TextDatumGetCString(rows[i].item)))));
+	jbb_end_array(&b);
+	out->messages = jbb_finish(&b);
+}
+
+const char *
+orch_claim_direct(const char *schema, const OrchClaimArgs *args, OrchClaim *out)
+{
+	Claim		c;
+	ClaimEntry *e;
+	const char *why;
+
+	memset(out, 0, sizeof(*out));
+	memset(&c, 0, sizeof(c));
+	c.a = args;
+	c.schema = schema;
+	c.queue = direct_open_in(schema, "orchestrator_queue", RowExclusiveLock);
+	c.locks = direct_open_in(schema, "instance_locks", RowExclusiveLock);
+	e = claim_entry(schema, c.queue, c.locks);
+	why = e->ineligible;
+	if (why == NULL)
+		why = direct_rights_verdict(c.queue, ACL_SELECT | ACL_UPDATE);
+	if (why == NULL)
+		why = direct_rights_verdict(c.locks, ACL_SELECT | ACL_INSERT | ACL_UPDATE);
+	strlcpy(orch_claim_last_fallback, why ? why : "", sizeof(orch_claim_last_fallback));
+	if (why != NULL)
+	{
+		table_close(c.locks, NoLock);
+		table_close(c.queue, NoLock);
+		return why;
+	}
+	direct_require_writable("UPDATE");
+
+	c.e = e;
+	c.xact_snapshot = IsolationUsesXactSnapshot();
+	/* the snapshot first: the writes get its command id, as a statement's do */
+	probe_snapshot_begin(&c.ps);
+	c.snapshot = c.ps.snapshot;
+	{
+		Relation	rels[2];
+
+		rels[0] = c.queue;
+		rels[1] = c.locks;
+		c.estate = direct_estate(rels, 2);
+	}
+	c.estate->es_snapshot = c.snapshot;
+	c.cid = c.estate->es_output_cid;
+	c.rris[0] = direct_result_rel(c.estate, c.queue, 1, e->q_checks, e->q_ncheck);
+	c.rris[1] = direct_result_rel(c.estate, c.locks, 2, e->l_checks, e->l_ncheck);
+	c.lock_index = direct_index(c.rris[1], e->lock_index);
+	c.lock_slot = table_slot_create(c.locks, &c.estate->es_tupleTable);
+	{
+		/* the arbiter's unique check needs its operators, as ON CONFLICT opens it */
+		ResultRelInfo *rri = c.rris[1];
+		MemoryContext old = MemoryContextSwitchTo(c.estate->es_query_cxt);
+		int			i;
+
+		for (i = 0; i < rri->ri_NumIndices; i++)
+			if (rri->ri_IndexRelationDescs[i] == c.lock_index)
+				BuildSpeculativeIndexInfo(c.lock_index, rri->ri_IndexRelationInfo[i]);
+		MemoryContextSwitchTo(old);
+	}
+
+	out->instance = pick(&c);
+	out->found = out->instance != (Datum) 0;
+	if (out->found)
+	{
+		out->claimed = claim_lock(&c, out->instance);
+		if (out->claimed)
+			tag(&c, out->instance, out);
+	}
+
+	probe_snapshot_end(&c.ps);
+	/* as SPI does after a statement that wrote */
+	CommandCounterIncrement();
+	direct_estate_end(c.estate, c.rris, 2);
+	table_close(c.locks, NoLock);
+	table_close(c.queue, NoLock);
+	return NULL;
+}
