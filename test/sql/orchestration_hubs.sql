@@ -235,6 +235,49 @@ SELECT experiments.ack_orchestration_item(:'tok', 1000, 1,
   '[{"event_id": 1, "event_type": "Event", "event_data": "{\"event_id\": 1, \"type\": \"OrchestrationStarted\"}"}]',
   '[]', '[]', '{"orchestration_name": "O", "orchestration_version": "1", "status": "Running"}', '[]');
 SELECT hub_rows_t.append_path() AS path;
+-- a fetch claims and reads directly too; a trigger on the hub's queue, or a
+-- policy forced on its KV table, sends that step back to SQL, same result
+CREATE FUNCTION hub_rows_t.claim_path() RETURNS text
+    LANGUAGE C VOLATILE AS 'experiments', 'experiments_selftest_claim_path';
+CREATE FUNCTION hub_rows_t.fetch_one(inst text, now_ms bigint)
+RETURNS TABLE (instance text, execution bigint, history int, messages int, kv jsonb,
+               attempt int, path text)
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM hub_rows.enqueue_orchestrator_work(inst,
+    jsonb_build_object('ExternalRaised', jsonb_build_object('instance', inst, 'name', 'e',
+                                                            'data', ''))::text, to_timestamp(0));
+  RETURN QUERY
+    SELECT f.out_instance_id, f.out_execution_id, jsonb_array_length(f.out_history),
+           jsonb_array_length(f.out_messages), f.out_kv_snapshot, f.out_attempt_count,
+           hub_rows_t.claim_path()
+      FROM hub_rows.fetch_orchestration_item(now_ms, 60000) AS f;
+END $$;
+INSERT INTO hub_rows.kv_store (instance_id, key, value, execution_id, last_updated_at_ms)
+VALUES ('r1', 'k', 'v', 1, 7);
+SELECT * FROM hub_rows_t.fetch_one('r1', 100000);
+SELECT count(hub_rows.abandon_orchestration_item(lock_token, 100000, NULL, false)) AS abandoned
+  FROM hub_rows.instance_locks;
+CREATE FUNCTION hub_rows_t.note_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO hub_rows_t.seen VALUES (TG_TABLE_NAME, 1);
+  RETURN NEW;
+END $$;
+DELETE FROM hub_rows_t.seen;
+CREATE TRIGGER note BEFORE UPDATE ON hub_rows.orchestrator_queue
+  FOR EACH ROW EXECUTE FUNCTION hub_rows_t.note_row();
+SELECT * FROM hub_rows_t.fetch_one('r1', 200000);
+SELECT tbl, sum(n) AS updated_rows FROM hub_rows_t.seen GROUP BY tbl;
+SELECT count(hub_rows.abandon_orchestration_item(lock_token, 200000, NULL, false)) AS abandoned
+  FROM hub_rows.instance_locks;
+DROP TRIGGER note ON hub_rows.orchestrator_queue;
+ALTER TABLE hub_rows.kv_store ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY all_rows ON hub_rows.kv_store USING (true);
+SELECT * FROM hub_rows_t.fetch_one('r1', 300000);
+ALTER TABLE hub_rows.kv_store NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
+SELECT count(hub_rows.abandon_orchestration_item(lock_token, 300000, NULL, false)) AS abandoned
+  FROM hub_rows.instance_locks;
+SELECT * FROM hub_rows_t.fetch_one('r1', 400000);
 SELECT hub_rows.cleanup_schema();
 DROP SCHEMA hub_rows_t CASCADE;
 
