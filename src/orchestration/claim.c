@@ -597,6 +597,27 @@ tag(const Claim *c, Datum instance, OrchClaim *out)
 	out->messages = jbb_finish(&b);
 }
 
+/*
+ * The version filter reads instances and executions by probes, which must
+ * not meet row-level security: why those tables need SQL, or NULL.
+ */
+static const char *
+filter_rights(const char *schema)
+{
+	const char *names[2] = {"instances", "executions"};
+	const char *why = NULL;
+	int			i;
+
+	for (i = 0; i < 2 && why == NULL; i++)
+	{
+		Relation	rel = direct_open_in(schema, names[i], AccessShareLock);
+
+		why = direct_rights_verdict(rel, ACL_SELECT);
+		table_close(rel, NoLock);
+	}
+	return why;
+}
+
 const char *
 orch_claim_direct(const char *schema, const OrchClaimArgs *args, OrchClaim *out)
 {
@@ -616,6 +637,8 @@ orch_claim_direct(const char *schema, const OrchClaimArgs *args, OrchClaim *out)
 		why = direct_rights_verdict(c.queue, ACL_SELECT | ACL_UPDATE);
 	if (why == NULL)
 		why = direct_rights_verdict(c.locks, ACL_SELECT | ACL_INSERT | ACL_UPDATE);
+	if (why == NULL && args->in_range)
+		why = filter_rights(schema);
 	strlcpy(orch_claim_last_fallback, why ? why : "", sizeof(orch_claim_last_fallback));
 	if (why != NULL)
 	{

@@ -46,7 +46,7 @@ typedef struct ReadEntry
 	AttrNumber	h_execution;
 	AttrNumber	h_type;
 	AttrNumber	h_data;
-	Oid			h_index;		/* btree on (instance_id, execution_id, ...) */
+	Oid			h_index;		/* btree on (instance_id, execution_id, event_id, ...) */
 	DirectKeyProc h_instance_eq;
 	DirectKeyProc h_execution_eq;
 	AttrNumber	k_key;
@@ -74,14 +74,16 @@ static const ProbeDef instance_row = {
 static const char *
 describe(ReadEntry *e, Relation history, Relation kv)
 {
-	AttrNumber	atts[2];
+	AttrNumber	atts[3];
 
+	/* events come in event_id order within an execution */
 	COLUMN(atts[0], history, "instance_id", TEXTOID);
 	COLUMN(e->h_execution, history, "execution_id", INT8OID);
+	COLUMN(atts[2], history, "event_id", INT8OID);
 	COLUMN(e->h_type, history, "event_type", TEXTOID);
 	COLUMN(e->h_data, history, "event_data", TEXTOID);
 	atts[1] = e->h_execution;
-	e->h_index = direct_prefix_index(history, atts, 2);
+	e->h_index = direct_prefix_index(history, atts, 3);
 
 	COLUMN(atts[0], kv, "instance_id", TEXTOID);
 	COLUMN(e->k_key, kv, "key", TEXTOID);

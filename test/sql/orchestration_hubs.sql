@@ -278,6 +278,11 @@ ALTER TABLE hub_rows.kv_store NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SEC
 SELECT count(hub_rows.abandon_orchestration_item(lock_token, 300000, NULL, false)) AS abandoned
   FROM hub_rows.instance_locks;
 SELECT * FROM hub_rows_t.fetch_one('r1', 400000);
+-- the version filter reads instances and executions: a policy there, SQL
+ALTER TABLE hub_rows.executions ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY all_rows ON hub_rows.executions USING (true);
+SELECT out_instance_id, jsonb_array_length(out_messages) AS messages, hub_rows_t.claim_path() AS path
+  FROM hub_rows.fetch_orchestration_item(500000, 60000, 0, 999999999);
 SELECT hub_rows.cleanup_schema();
 DROP SCHEMA hub_rows_t CASCADE;
 
