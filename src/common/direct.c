@@ -27,6 +27,7 @@
 #include "rewrite/rewriteHandler.h"
 #include "tcop/utility.h"
 #include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -90,6 +91,36 @@ direct_cache_end(DirectCache *c, MemoryContext old)
 	MemoryContextSwitchTo(old);
 	/* right for this call either way: the caller holds the tables against DDL */
 	c->valid = (c->seen == inval_count);
+}
+
+DirectSchemaEntry *
+direct_schema_entry(DirectSchemaEntry **list, Size size, const char *schema,
+					const char *name, Relation *rels, int n, DirectDescribeFn describe)
+{
+	DirectSchemaEntry *e;
+	Oid			relids[DIRECT_CACHE_RELS];
+	MemoryContext old;
+	int			i;
+
+	Assert(n <= DIRECT_CACHE_RELS);
+	for (e = *list; e != NULL; e = e->next)
+		if (strcmp(NameStr(e->schema), schema) == 0)
+			break;
+	if (e == NULL)
+	{
+		e = MemoryContextAllocZero(TopMemoryContext, size);
+		namestrcpy(&e->schema, schema);
+		e->next = *list;
+		*list = e;
+	}
+	for (i = 0; i < n; i++)
+		relids[i] = RelationGetRelid(rels[i]);
+	if (direct_cache_fresh(&e->cache, relids, n))
+		return e;
+	old = direct_cache_begin(&e->cache, name, relids, n);
+	e->ineligible = describe(e, rels);
+	direct_cache_end(&e->cache, old);
+	return e;
 }
 
 void

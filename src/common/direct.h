@@ -61,6 +61,38 @@ extern MemoryContext direct_cache_begin(DirectCache *c, const char *name,
 extern void direct_cache_end(DirectCache *c, MemoryContext old);
 
 /*
+ * A description kept per schema (an orchestration hub's tables) over the
+ * tables rels[0..n-1] of that schema.  The caller's struct begins with a
+ * DirectSchemaEntry; direct_schema_entry finds the one for schema in *list
+ * (adding a zeroed one of size bytes) and, when it is stale, calls describe
+ * to fill it in its memory context; describe returns NULL, or why the
+ * tables must be left to SQL, which is kept in ineligible.
+ */
+typedef struct DirectSchemaEntry
+{
+	NameData	schema;
+	struct DirectSchemaEntry *next;
+	DirectCache cache;
+	const char *ineligible;
+} DirectSchemaEntry;
+
+typedef const char *(*DirectDescribeFn) (DirectSchemaEntry *entry, Relation *rels);
+
+extern DirectSchemaEntry *direct_schema_entry(DirectSchemaEntry **list, Size size,
+											  const char *schema, const char *name,
+											  Relation *rels, int n,
+											  DirectDescribeFn describe);
+
+/* In a describe function: att = rel's column name if of type, else return why not. */
+#define DIRECT_REQUIRE_COLUMN(att, rel, name, type) \
+	do { \
+		(att) = direct_column(RelationGetDescr(rel), (name), (type), NULL); \
+		if ((att) == 0) \
+			return psprintf("column %s of %s is missing or of another type", (name), \
+							RelationGetRelationName(rel)); \
+	} while (0)
+
+/*
  * Raise what the executor raises for a write (cmdname: "INSERT", "UPDATE")
  * in a read-only transaction -- READ ONLY, or any transaction of a hot
  * standby -- or in parallel mode: 25006.  Every direct write calls it first:

@@ -69,10 +69,7 @@ char		orch_claim_last_fallback[128] = "";
 /* What the direct claim knows about one hub's tables, rebuilt when stale. */
 typedef struct ClaimEntry
 {
-	NameData	schema;
-	struct ClaimEntry *next;
-	DirectCache cache;			/* orchestrator_queue, instance_locks */
-	const char *ineligible;		/* NULL, or why SQL must do it */
+	DirectSchemaEntry hdr;		/* over orchestrator_queue, instance_locks */
 	/* orchestrator_queue */
 	AttrNumber	q_id;
 	AttrNumber	q_instance;
@@ -98,7 +95,7 @@ typedef struct ClaimEntry
 	int			l_ncheck;
 } ClaimEntry;
 
-static ClaimEntry *entries = NULL;
+static DirectSchemaEntry *entries = NULL;
 
 /* the version filter's lookups */
 static const ProbeDef instance_execution = {
@@ -119,34 +116,29 @@ no_triggers(Relation rel)
 	return NULL;
 }
 
-#define COLUMN(att, rel, name, type) \
-	do { \
-		(att) = direct_column(RelationGetDescr(rel), (name), (type), NULL); \
-		if ((att) == 0) \
-			return psprintf("column %s of %s is missing or of another type", (name), \
-							RelationGetRelationName(rel)); \
-	} while (0)
-
 /* Fill e from the catalogue; NULL, or why the tables must be written by SQL. */
 static const char *
-describe(ClaimEntry *e, Relation queue, Relation locks)
+describe(DirectSchemaEntry *entry, Relation *rels)
 {
+	ClaimEntry *e = (ClaimEntry *) entry;
+	Relation	queue = rels[0];
+	Relation	locks = rels[1];
 	AttrNumber	atts[2];
 	const char *why;
 	int			i;
 	int			known = 0;
 
-	COLUMN(e->q_id, queue, "id", INT8OID);
-	COLUMN(e->q_instance, queue, "instance_id", TEXTOID);
-	COLUMN(e->q_item, queue, "work_item", TEXTOID);
-	COLUMN(e->q_visible, queue, "visible_at", TIMESTAMPTZOID);
-	COLUMN(e->q_token, queue, "lock_token", TEXTOID);
-	COLUMN(e->q_until, queue, "locked_until", INT8OID);
-	COLUMN(e->q_attempt, queue, "attempt_count", INT4OID);
-	COLUMN(e->l_instance, locks, "instance_id", TEXTOID);
-	COLUMN(e->l_token, locks, "lock_token", TEXTOID);
-	COLUMN(e->l_until, locks, "locked_until", INT8OID);
-	COLUMN(e->l_at, locks, "locked_at", INT8OID);
+	DIRECT_REQUIRE_COLUMN(e->q_id, queue, "id", INT8OID);
+	DIRECT_REQUIRE_COLUMN(e->q_instance, queue, "instance_id", TEXTOID);
+	DIRECT_REQUIRE_COLUMN(e->q_item, queue, "work_item", TEXTOID);
+	DIRECT_REQUIRE_COLUMN(e->q_visible, queue, "visible_at", TIMESTAMPTZOID);
+	DIRECT_REQUIRE_COLUMN(e->q_token, queue, "lock_token", TEXTOID);
+	DIRECT_REQUIRE_COLUMN(e->q_until, queue, "locked_until", INT8OID);
+	DIRECT_REQUIRE_COLUMN(e->q_attempt, queue, "attempt_count", INT4OID);
+	DIRECT_REQUIRE_COLUMN(e->l_instance, locks, "instance_id", TEXTOID);
+	DIRECT_REQUIRE_COLUMN(e->l_token, locks, "lock_token", TEXTOID);
+	DIRECT_REQUIRE_COLUMN(e->l_until, locks, "locked_until", INT8OID);
+	DIRECT_REQUIRE_COLUMN(e->l_at, locks, "locked_at", INT8OID);
 
 	/* the claim writes every column of instance_locks: no others may exist */
 	for (i = 0; i < RelationGetDescr(locks)->natts; i++)
@@ -178,33 +170,6 @@ describe(ClaimEntry *e, Relation queue, Relation locks)
 	return NULL;
 }
 
-static ClaimEntry *
-claim_entry(const char *schema, Relation queue, Relation locks)
-{
-	ClaimEntry *e;
-	MemoryContext old;
-	Oid			relids[2];
-
-	for (e = entries; e != NULL; e = e->next)
-		if (strcmp(NameStr(e->schema), schema) == 0)
-			break;
-	if (e == NULL)
-	{
-		e = MemoryContextAllocZero(TopMemoryContext, sizeof(ClaimEntry));
-		namestrcpy(&e->schema, schema);
-		e->next = entries;
-		entries = e;
-	}
-	relids[0] = RelationGetRelid(queue);
-	relids[1] = RelationGetRelid(locks);
-	if (direct_cache_fresh(&e->cache, relids, 2))
-		return e;
-	old = direct_cache_begin(&e->cache, "experiments orchestration claim", relids, 2);
-	e->ineligible = describe(e, queue, locks);
-	direct_cache_end(&e->cache, old);
-	return e;
-}
-
 /* The state of one call. */
 typedef struct Claim
 {
@@ -223,12 +188,6 @@ typedef struct Claim
 	TupleTableSlot *lock_slot;	/* for the instance_locks lookups */
 } Claim;
 
-static Datum
-get(TupleTableSlot *slot, AttrNumber att, bool *isnull)
-{
-	return slot_getattr(slot, att, isnull);
-}
-
 static bool
 text_equal(const DirectKeyProc *kp, Datum a, Datum b)
 {
@@ -240,15 +199,15 @@ static bool
 message_free(const Claim *c, TupleTableSlot *slot)
 {
 	bool		isnull;
-	Datum		visible = get(slot, c->e->q_visible, &isnull);
+	Datum		visible = slot_getattr(slot, c->e->q_visible, &isnull);
 	Datum		until;
 
 	if (isnull || DatumGetTimestampTz(visible) > c->a->now)
 		return false;
-	(void) get(slot, c->e->q_token, &isnull);
+	(void) slot_getattr(slot, c->e->q_token, &isnull);
 	if (isnull)
 		return true;
-	until = get(slot, c->e->q_until, &isnull);
+	until = slot_getattr(slot, c->e->q_until, &isnull);
 	return !isnull && DatumGetInt64(until) <= c->a->now_ms;
 }
 
@@ -268,7 +227,7 @@ instance_locked(const Claim *c, Datum instance)
 	while (!locked && index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
 		bool		isnull;
-		Datum		until = get(slot, c->e->l_until, &isnull);
+		Datum		until = slot_getattr(slot, c->e->l_until, &isnull);
 
 		locked = !isnull && DatumGetInt64(until) > c->a->now_ms;
 	}
@@ -303,7 +262,7 @@ static bool
 candidate(const Claim *c, TupleTableSlot *slot)
 {
 	bool		isnull;
-	Datum		instance = get(slot, c->e->q_instance, &isnull);
+	Datum		instance = slot_getattr(slot, c->e->q_instance, &isnull);
 	int			i;
 
 	if (isnull || !message_free(c, slot))
@@ -386,11 +345,39 @@ pick(const Claim *c)
 						  &followed) ||
 			(followed && !candidate(c, locked)))
 			continue;
-		instance = datumCopy(get(locked, c->e->q_instance, &isnull), false, -1);
+		instance = datumCopy(slot_getattr(locked, c->e->q_instance, &isnull), false, -1);
 		break;
 	}
 	index_endscan(scan);
 	return instance;
+}
+
+/* Start newer as a copy of every column of older. */
+static void
+copy_row(TupleTableSlot *newer, TupleTableSlot *older)
+{
+	int			natts = older->tts_tupleDescriptor->natts;
+
+	slot_getallattrs(older);
+	ExecClearTuple(newer);
+	memcpy(newer->tts_values, older->tts_values, sizeof(Datum) * natts);
+	memcpy(newer->tts_isnull, older->tts_isnull, sizeof(bool) * natts);
+}
+
+static void
+set_column(TupleTableSlot *slot, AttrNumber att, Datum value)
+{
+	slot->tts_values[att - 1] = value;
+	slot->tts_isnull[att - 1] = false;
+}
+
+/* The columns of an instance lock the claim sets: token, expiry, time taken. */
+static void
+set_lock(const Claim *c, TupleTableSlot *slot)
+{
+	set_column(slot, c->e->l_token, c->a->token);
+	set_column(slot, c->e->l_until, Int64GetDatum(c->a->now_ms + c->a->lock_ms));
+	set_column(slot, c->e->l_at, Int64GetDatum(c->a->now_ms));
 }
 
 /*
@@ -403,7 +390,6 @@ take_over(const Claim *c, ItemPointer tid, bool *claimed)
 {
 	TupleTableSlot *existing = table_slot_create(c->locks, &c->estate->es_tupleTable);
 	TupleTableSlot *newer = table_slot_create(c->locks, &c->estate->es_tupleTable);
-	TupleDesc	desc = RelationGetDescr(c->locks);
 	TM_FailureData tmfd;
 	TM_Result	res;
 	bool		isnull;
@@ -434,21 +420,13 @@ take_over(const Claim *c, ItemPointer tid, bool *claimed)
 		if (!TransactionIdIsCurrentTransactionId(DatumGetTransactionId(xmin)))
 			serialization_failure("update");
 	}
-	until = get(existing, c->e->l_until, &isnull);
+	until = slot_getattr(existing, c->e->l_until, &isnull);
 	*claimed = !isnull && DatumGetInt64(until) <= c->a->now_ms;
 	if (!*claimed)
 		return true;			/* live: the row stays locked, nothing changes */
 
-	slot_getallattrs(existing);
-	ExecClearTuple(newer);
-	memcpy(newer->tts_values, existing->tts_values, sizeof(Datum) * desc->natts);
-	memcpy(newer->tts_isnull, existing->tts_isnull, sizeof(bool) * desc->natts);
-	newer->tts_values[c->e->l_token - 1] = c->a->token;
-	newer->tts_values[c->e->l_until - 1] = Int64GetDatum(c->a->now_ms + c->a->lock_ms);
-	newer->tts_values[c->e->l_at - 1] = Int64GetDatum(c->a->now_ms);
-	newer->tts_isnull[c->e->l_token - 1] = false;
-	newer->tts_isnull[c->e->l_until - 1] = false;
-	newer->tts_isnull[c->e->l_at - 1] = false;
+	copy_row(newer, existing);
+	set_lock(c, newer);
 	ExecStoreVirtualTuple(newer);
 	direct_update(c->estate, c->rris[1], existing, newer, c->snapshot);
 	return true;
@@ -473,14 +451,8 @@ claim_lock(const Claim *c, Datum instance)
 		CHECK_FOR_INTERRUPTS();
 		ExecClearTuple(slot);
 		memset(slot->tts_isnull, true, sizeof(bool) * RelationGetDescr(c->locks)->natts);
-		slot->tts_values[c->e->l_instance - 1] = instance;
-		slot->tts_values[c->e->l_token - 1] = c->a->token;
-		slot->tts_values[c->e->l_until - 1] = Int64GetDatum(c->a->now_ms + c->a->lock_ms);
-		slot->tts_values[c->e->l_at - 1] = Int64GetDatum(c->a->now_ms);
-		slot->tts_isnull[c->e->l_instance - 1] = false;
-		slot->tts_isnull[c->e->l_token - 1] = false;
-		slot->tts_isnull[c->e->l_until - 1] = false;
-		slot->tts_isnull[c->e->l_at - 1] = false;
+		set_column(slot, c->e->l_instance, instance);
+		set_lock(c, slot);
 		ExecStoreVirtualTuple(slot);
 		if (RelationGetDescr(c->locks)->constr)
 			ExecConstraints(rri, slot, c->estate);
@@ -530,7 +502,6 @@ tag(const Claim *c, Datum instance, OrchClaim *out)
 	TupleTableSlot *slot = table_slot_create(c->queue, &c->estate->es_tupleTable);
 	TupleTableSlot *locked = table_slot_create(c->queue, &c->estate->es_tupleTable);
 	TupleTableSlot *newer = table_slot_create(c->queue, &c->estate->es_tupleTable);
-	int			natts = RelationGetDescr(c->queue)->natts;
 	int			size = 8;
 	Tagged	   *rows = palloc(sizeof(Tagged) * size);
 	JbBuilder	b = {0};
@@ -554,21 +525,16 @@ tag(const Claim *c, Datum instance, OrchClaim *out)
 			continue;
 		if (followed)
 		{
-			d = get(locked, e->q_instance, &isnull);
+			d = slot_getattr(locked, e->q_instance, &isnull);
 			if (isnull || !text_equal(&e->instance_eq, d, instance) ||
 				!message_free(c, locked))
 				continue;
 		}
-		slot_getallattrs(locked);
-		ExecClearTuple(newer);
-		memcpy(newer->tts_values, locked->tts_values, sizeof(Datum) * natts);
-		memcpy(newer->tts_isnull, locked->tts_isnull, sizeof(bool) * natts);
-		newer->tts_values[e->q_token - 1] = c->a->token;
-		newer->tts_values[e->q_until - 1] = Int64GetDatum(c->a->now_ms + c->a->lock_ms);
-		newer->tts_values[e->q_attempt - 1] =
-			Int32GetDatum(DatumGetInt32(locked->tts_values[e->q_attempt - 1]) + 1);
-		newer->tts_isnull[e->q_token - 1] = false;
-		newer->tts_isnull[e->q_until - 1] = false;
+		copy_row(newer, locked);
+		set_column(newer, e->q_token, c->a->token);
+		set_column(newer, e->q_until, Int64GetDatum(c->a->now_ms + c->a->lock_ms));
+		set_column(newer, e->q_attempt,
+				   Int32GetDatum(DatumGetInt32(locked->tts_values[e->q_attempt - 1]) + 1));
 		ExecStoreVirtualTuple(newer);
 		direct_update(c->estate, c->rris[0], locked, newer, c->snapshot);
 		ResetPerTupleExprContext(c->estate);
@@ -631,8 +597,16 @@ orch_claim_direct(const char *schema, const OrchClaimArgs *args, OrchClaim *out)
 	c.schema = schema;
 	c.queue = direct_open_in(schema, "orchestrator_queue", RowExclusiveLock);
 	c.locks = direct_open_in(schema, "instance_locks", RowExclusiveLock);
-	e = claim_entry(schema, c.queue, c.locks);
-	why = e->ineligible;
+	{
+		Relation	rels[2];
+
+		rels[0] = c.queue;
+		rels[1] = c.locks;
+		e = (ClaimEntry *) direct_schema_entry(&entries, sizeof(ClaimEntry), schema,
+											   "experiments orchestration claim", rels, 2,
+											   describe);
+	}
+	why = e->hdr.ineligible;
 	if (why == NULL)
 		why = direct_rights_verdict(c.queue, ACL_SELECT | ACL_UPDATE);
 	if (why == NULL)

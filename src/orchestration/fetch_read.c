@@ -26,7 +26,6 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
-#include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "common/direct.h"
@@ -39,10 +38,7 @@ char		orch_read_last_fallback[128] = "";
 /* What the direct read knows about one hub's history and kv_store. */
 typedef struct ReadEntry
 {
-	NameData	schema;
-	struct ReadEntry *next;
-	DirectCache cache;			/* history, kv_store */
-	const char *ineligible;
+	DirectSchemaEntry hdr;		/* over history, kv_store */
 	AttrNumber	h_execution;
 	AttrNumber	h_type;
 	AttrNumber	h_data;
@@ -56,39 +52,34 @@ typedef struct ReadEntry
 	DirectKeyProc k_instance_eq;
 } ReadEntry;
 
-static ReadEntry *entries = NULL;
+static DirectSchemaEntry *entries = NULL;
 
 static const ProbeDef instance_row = {
 	"instances", "instances_pkey", 1, 3,
 	{"orchestration_name", "orchestration_version", "current_execution_id"}
 };
 
-#define COLUMN(att, rel, name, type) \
-	do { \
-		(att) = direct_column(RelationGetDescr(rel), (name), (type), NULL); \
-		if ((att) == 0) \
-			return psprintf("column %s of %s is missing or of another type", (name), \
-							RelationGetRelationName(rel)); \
-	} while (0)
-
 static const char *
-describe(ReadEntry *e, Relation history, Relation kv)
+describe(DirectSchemaEntry *entry, Relation *rels)
 {
+	ReadEntry  *e = (ReadEntry *) entry;
+	Relation	history = rels[0];
+	Relation	kv = rels[1];
 	AttrNumber	atts[3];
 
 	/* events come in event_id order within an execution */
-	COLUMN(atts[0], history, "instance_id", TEXTOID);
-	COLUMN(e->h_execution, history, "execution_id", INT8OID);
-	COLUMN(atts[2], history, "event_id", INT8OID);
-	COLUMN(e->h_type, history, "event_type", TEXTOID);
-	COLUMN(e->h_data, history, "event_data", TEXTOID);
+	DIRECT_REQUIRE_COLUMN(atts[0], history, "instance_id", TEXTOID);
+	DIRECT_REQUIRE_COLUMN(e->h_execution, history, "execution_id", INT8OID);
+	DIRECT_REQUIRE_COLUMN(atts[2], history, "event_id", INT8OID);
+	DIRECT_REQUIRE_COLUMN(e->h_type, history, "event_type", TEXTOID);
+	DIRECT_REQUIRE_COLUMN(e->h_data, history, "event_data", TEXTOID);
 	atts[1] = e->h_execution;
 	e->h_index = direct_prefix_index(history, atts, 3);
 
-	COLUMN(atts[0], kv, "instance_id", TEXTOID);
-	COLUMN(e->k_key, kv, "key", TEXTOID);
-	COLUMN(e->k_value, kv, "value", TEXTOID);
-	COLUMN(e->k_updated, kv, "last_updated_at_ms", INT8OID);
+	DIRECT_REQUIRE_COLUMN(atts[0], kv, "instance_id", TEXTOID);
+	DIRECT_REQUIRE_COLUMN(e->k_key, kv, "key", TEXTOID);
+	DIRECT_REQUIRE_COLUMN(e->k_value, kv, "value", TEXTOID);
+	DIRECT_REQUIRE_COLUMN(e->k_updated, kv, "last_updated_at_ms", INT8OID);
 	e->k_index = direct_prefix_index(kv, atts, 1);
 
 	if (!OidIsValid(e->h_index) || !OidIsValid(e->k_index))
@@ -98,33 +89,6 @@ describe(ReadEntry *e, Relation history, Relation kv)
 		!direct_key_proc(e->k_index, 0, BTEqualStrategyNumber, &e->k_instance_eq))
 		return "an index the direct read walks has no suitable operator";
 	return NULL;
-}
-
-static ReadEntry *
-read_entry(const char *schema, Relation history, Relation kv)
-{
-	ReadEntry  *e;
-	MemoryContext old;
-	Oid			relids[2];
-
-	for (e = entries; e != NULL; e = e->next)
-		if (strcmp(NameStr(e->schema), schema) == 0)
-			break;
-	if (e == NULL)
-	{
-		e = MemoryContextAllocZero(TopMemoryContext, sizeof(ReadEntry));
-		namestrcpy(&e->schema, schema);
-		e->next = entries;
-		entries = e;
-	}
-	relids[0] = RelationGetRelid(history);
-	relids[1] = RelationGetRelid(kv);
-	if (direct_cache_fresh(&e->cache, relids, 2))
-		return e;
-	old = direct_cache_begin(&e->cache, "experiments orchestration read", relids, 2);
-	e->ineligible = describe(e, history, kv);
-	direct_cache_end(&e->cache, old);
-	return e;
 }
 
 /* One index scan: open it over nkeys keys of the index's leading columns. */
@@ -150,12 +114,6 @@ scan_end(IxScan *s)
 	index_endscan(s->desc);
 	ExecDropSingleTupleTableSlot(s->slot);
 	index_close(s->index, NoLock);
-}
-
-static Datum
-attr(TupleTableSlot *slot, AttrNumber att, bool *isnull)
-{
-	return slot_getattr(slot, att, isnull);
 }
 
 static Jsonb *
@@ -223,7 +181,7 @@ read_history(const ReadEntry *e, Relation history, Snapshot snapshot, Datum inst
 	while (index_getnext_slot(s.desc, ForwardScanDirection, s.slot))
 	{
 		bool		isnull;
-		Datum		data = attr(s.slot, e->h_data, &isnull);
+		Datum		data = slot_getattr(s.slot, e->h_data, &isnull);
 
 		CHECK_FOR_INTERRUPTS();
 		jbb_jsonb(&b, isnull ? NULL : text_to_jsonb(data));
@@ -252,7 +210,7 @@ history_execution(const ReadEntry *e, Relation history, Snapshot snapshot, Datum
 	scan_begin(&s, history, e->h_index, snapshot, keys, 1);
 	found = index_getnext_slot(s.desc, BackwardScanDirection, s.slot);
 	if (found)
-		out->execution = DatumGetInt64(attr(s.slot, e->h_execution, &isnull));
+		out->execution = DatumGetInt64(slot_getattr(s.slot, e->h_execution, &isnull));
 	scan_end(&s);
 	if (!found)
 		return false;
@@ -261,14 +219,14 @@ history_execution(const ReadEntry *e, Relation history, Snapshot snapshot, Datum
 	scan_begin(&s, history, e->h_index, snapshot, keys, 2);
 	while (index_getnext_slot(s.desc, ForwardScanDirection, s.slot))
 	{
-		Datum		type = attr(s.slot, e->h_type, &isnull);
+		Datum		type = slot_getattr(s.slot, e->h_type, &isnull);
 		Datum		data;
 		Jsonb	   *event;
 
 		CHECK_FOR_INTERRUPTS();
 		if (isnull || strcmp(TextDatumGetCString(type), "OrchestrationStarted") != 0)
 			continue;
-		data = attr(s.slot, e->h_data, &isnull);
+		data = slot_getattr(s.slot, e->h_data, &isnull);
 		event = text_to_jsonb(data);
 		out->has_name = field_text(event, "name", &out->name);
 		out->has_version = field_text(event, "version", &out->version);
@@ -295,9 +253,9 @@ read_kv(const ReadEntry *e, Relation kv, Snapshot snapshot, Datum instance)
 		bool		null_key;
 		bool		null_value;
 		bool		null_updated;
-		Datum		k = attr(s.slot, e->k_key, &null_key);
-		Datum		v = attr(s.slot, e->k_value, &null_value);
-		Datum		u = attr(s.slot, e->k_updated, &null_updated);
+		Datum		k = slot_getattr(s.slot, e->k_key, &null_key);
+		Datum		v = slot_getattr(s.slot, e->k_value, &null_value);
+		Datum		u = slot_getattr(s.slot, e->k_updated, &null_updated);
 
 		CHECK_FOR_INTERRUPTS();
 		if (null_key)
@@ -322,10 +280,17 @@ orch_read_direct(const char *schema, Datum instance, OrchRead *out)
 	Relation	instances = direct_open_in(schema, "instances", AccessShareLock);
 	Relation	history = direct_open_in(schema, "history", AccessShareLock);
 	Relation	kv = direct_open_in(schema, "kv_store", AccessShareLock);
-	ReadEntry  *e = read_entry(schema, history, kv);
-	const char *why = e->ineligible;
+	Relation	rels[2];
+	ReadEntry  *e;
+	const char *why;
 	ProbeSnapshot ps;
 
+	rels[0] = history;
+	rels[1] = kv;
+	e = (ReadEntry *) direct_schema_entry(&entries, sizeof(ReadEntry), schema,
+										  "experiments orchestration read", rels, 2,
+										  describe);
+	why = e->hdr.ineligible;
 	if (why == NULL)
 		why = direct_rights_verdict(instances, ACL_SELECT);
 	if (why == NULL)
