@@ -387,6 +387,20 @@ direct_is_foreign_key(const Trigger *t, AttrNumber fk_col, Oid confrelid,
 	return ok;
 }
 
+bool
+direct_key_test(const DirectKeyProc *kp, Datum a, Datum b)
+{
+	return DatumGetBool(OidFunctionCall2Coll(kp->proc, kp->collation, a, b));
+}
+
+const char *
+direct_trigger_verdict(Relation rel, const char *what)
+{
+	if (rel->trigdesc != NULL && rel->trigdesc->numtriggers > 0)
+		return psprintf("%s has a trigger %s would skip", RelationGetRelationName(rel), what);
+	return NULL;
+}
+
 const char *
 direct_rights_verdict(Relation rel, AclMode mode)
 {
@@ -485,15 +499,11 @@ direct_lock_by_key(Relation rel, Relation index, AttrNumber keycol, RegProcedure
 		case TM_Ok:
 			break;
 		case TM_Updated:
-			ereport(ERROR,
-					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-					 errmsg("could not serialize access due to concurrent update")));
+			direct_serialization_failure("update");
 			break;
 		case TM_Deleted:
 			if (xact_snapshot)
-				ereport(ERROR,
-						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-						 errmsg("could not serialize access due to concurrent delete")));
+				direct_serialization_failure("delete");
 			return false;
 		default:
 			elog(ERROR, "unexpected result %d locking a row of \"%s\"", (int) res,
@@ -529,4 +539,61 @@ direct_estate_end(EState *estate, ResultRelInfo **rris, int n)
 		ExecCloseIndices(rris[i]);
 	ExecResetTupleTable(estate->es_tupleTable, false);
 	FreeExecutorState(estate);
+}
+
+void
+direct_serialization_failure(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("could not serialize access due to concurrent %s", what)));
+}
+
+bool
+direct_delete(Relation rel, ItemPointer tid, Snapshot snapshot, CommandId cid,
+			  TupleTableSlot *scratch, DirectRowTest still_matches, void *arg)
+{
+	bool		xact_snapshot = IsolationUsesXactSnapshot();
+	ItemPointerData target = *tid;
+
+	for (;;)
+	{
+		TM_FailureData tmfd;
+		TM_Result	res;
+
+		res = table_tuple_delete(rel, &target, cid, snapshot, InvalidSnapshot, true, &tmfd,
+								 false);
+		switch (res)
+		{
+			case TM_Ok:
+				return true;
+			case TM_SelfModified:
+				return false;
+			case TM_Deleted:
+				if (xact_snapshot)
+					direct_serialization_failure("delete");
+				return false;
+			case TM_Updated:
+				if (xact_snapshot)
+					direct_serialization_failure("update");
+				break;
+			default:
+				elog(ERROR, "unexpected result %d deleting a row of \"%s\"", (int) res,
+					 RelationGetRelationName(rel));
+		}
+
+		/* READ COMMITTED: lock the newest version and test it again */
+		res = table_tuple_lock(rel, &target, snapshot, scratch, cid, LockTupleExclusive,
+							   LockWaitBlock, TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+		if (res != TM_Ok)
+		{
+			if (res == TM_Deleted || res == TM_SelfModified)
+				return false;
+			elog(ERROR, "unexpected result %d locking a row of \"%s\"", (int) res,
+				 RelationGetRelationName(rel));
+		}
+		if (still_matches != NULL && !still_matches(scratch, arg))
+			return false;
+		ItemPointerCopy(&scratch->tts_tid, &target);
+	}
 }

@@ -140,6 +140,9 @@ typedef struct DirectKeyProc
  */
 extern bool direct_key_proc(Oid indexid, int col, int strategy, DirectKeyProc *kp);
 
+/* kp's comparison of a and b */
+extern bool direct_key_test(const DirectKeyProc *kp, Datum a, Datum b);
+
 /* Planned CHECK expressions of rel, in the order of its constraint array. */
 extern Expr **direct_plan_checks(Relation rel, int *ncheck);
 
@@ -155,6 +158,9 @@ extern Expr *direct_plan_default(Relation rel, AttrNumber att);
  * plain table, stored generated columns, a deferrable unique index.
  */
 extern const char *direct_shape_verdict(Relation rel);
+
+/* Why rel's triggers forbid a direct write (what: "the direct claim"), or NULL. */
+extern const char *direct_trigger_verdict(Relation rel, const char *what);
 
 /*
  * Is t the referencing side's check of the single-column foreign key
@@ -201,6 +207,24 @@ extern bool direct_lock_by_key(Relation rel, Relation index, AttrNumber keycol,
  */
 extern void direct_update(EState *estate, ResultRelInfo *rri, TupleTableSlot *locked,
 						  TupleTableSlot *newer, Snapshot snapshot);
+
+/*
+ * Delete the row at tid (found under snapshot) as DELETE does: waiting for
+ * a concurrent writer; in READ COMMITTED a row updated meanwhile is locked
+ * in its newest version (in scratch, a slot of rel) and deleted if
+ * still_matches(scratch, arg) says so (NULL: always), and a row deleted
+ * meanwhile is passed over; in REPEATABLE READ and SERIALIZABLE either is
+ * a serialization failure (40001).  A row already changed by this command
+ * is left alone.  Deletes touch no index, so no executor state is needed.
+ * true if the row was deleted.
+ */
+/* 40001 "could not serialize access due to concurrent <what>" */
+extern void direct_serialization_failure(const char *what) pg_attribute_noreturn();
+
+typedef bool (*DirectRowTest) (TupleTableSlot *slot, void *arg);
+
+extern bool direct_delete(Relation rel, ItemPointer tid, Snapshot snapshot, CommandId cid,
+						  TupleTableSlot *scratch, DirectRowTest still_matches, void *arg);
 
 /* Close what direct_result_rel opened and free the executor state. */
 extern void direct_estate_end(EState *estate, ResultRelInfo **rris, int n);

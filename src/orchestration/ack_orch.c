@@ -4,24 +4,27 @@
  *	  ack_orchestration_item(): commit one orchestration turn atomically.
  *
  * Every argument is decoded and checked in C first; then, in the caller's
- * transaction, two steps:
+ * transaction:
  *
- *	1. one statement: lock the instance_locks row by token, unexpired (none:
- *	   55000 "Invalid lock token", nothing written); the instance from the
- *	   metadata (created only when it names both orchestration name and
- *	   version), the execution (created idempotently - ContinueAsNew's next
- *	   execution arrives this way), the current-execution pointer (never
- *	   moves back), status, output, completed_at, pinned version, custom
- *	   status, cancelled activities, orchestrator items (a TimerFired
- *	   becomes visible at fire_at_ms), deletion of the fetched batch (rows
- *	   tagged with the token; messages that arrived meanwhile stay) and of
- *	   the lock row;
- *	2. the history delta and the worker items, appended (append.h): one
+ *	1. the lock: the instance_locks row of the token, unexpired, locked FOR
+ *	   UPDATE (none: 55000 "Invalid lock token", nothing written) -- without
+ *	   SQL (ack_lock.c), or as the first CTE of the statement of step 2 when
+ *	   the hub's queue or lock table has a trigger or a policy;
+ *	2. one statement: the instance from the metadata (created only when it
+ *	   names both orchestration name and version), the execution (created
+ *	   idempotently - ContinueAsNew's next execution arrives this way), the
+ *	   current-execution pointer (never moves back), status, output,
+ *	   completed_at, pinned version, custom status, cancelled activities,
+ *	   orchestrator items (a TimerFired becomes visible at fire_at_ms);
+ *	3. the history delta and the worker items, appended (append.h): one
  *	   multi-insert per table, index entries as an INSERT makes them (a
  *	   duplicate event id is 23505 and undoes the whole ack); when a hub's
  *	   table has a trigger or anything else a direct write would skip, an
  *	   INSERT ... SELECT FROM unnest(...) instead;
- *	3. KV: the mutations into kv_delta, and on a terminal status the merge
+ *	4. the release: the fetched batch (rows tagged with the token; messages
+ *	   that arrived meanwhile stay) and the lock row deleted -- by ack_lock.c,
+ *	   or by two more CTEs of the statement of step 2 with the SQL lock;
+ *	5. KV: the mutations into kv_delta, and on a terminal status the merge
  *	   of kv_delta into kv_store (statements run only when needed).
  *
  * Cancelled activities: duroxide-pg inserts the worker items and then
@@ -47,12 +50,14 @@
 #include "common/guard.h"
 #include "common/jsonb_read.h"
 #include "common/stmt.h"
+#include "orchestration/ack_lock.h"
 #include "orchestration/history.h"
 #include "orchestration/orchestration.h"
 #include "orchestration/workitem.h"
 
 /*
- * The turn but history, worker items and KV, in one statement.  $1 token,
+ * The turn but history, worker items and KV, in one statement.  $1 token
+ * (the instance when the lock was taken without SQL),
  * $2 now_ms, $3 now, $4 execution, $5 name, $6 version, $7 parent,
  * $8 status, $9 output, $10 pinned version int[3] or NULL, $11 custom
  * status action ('set', 'clear' or NULL), $12 custom status value,
@@ -61,7 +66,8 @@
  *
  * The main query reads l first, so the instance_locks row is locked before
  * anything else is touched; every write is conditioned on l, so an invalid
- * token writes nothing and answers no row.  The other CTEs run after it,
+ * token writes nothing and answers no row.  After a lock taken without SQL,
+ * l is the instance given in $1, and the release parts (b, d) are left out.  The other CTEs run after it,
  * in order; each table is written by one CTE only (instances by i or u,
  * which exclude each other), as sibling CTEs cannot see each other's rows.
  */
@@ -79,6 +85,8 @@
  * does not set up and run writes that have nothing to write.  Each combination is its own kept statement
  * (turn_statement()); the parameters are the same for all of them.
  */
+#define TURN_HEAD_LOCKED \
+	"WITH l AS (SELECT $1::text AS instance_id)"
 #define TURN_HEAD \
 	"WITH l AS ("\
 	"  SELECT k.instance_id FROM @schema@.instance_locks k"\
@@ -163,7 +171,8 @@
 #define TURN_INSERT		0x01		/* i, else u */
 #define TURN_CANCELLED	0x02
 #define TURN_ORCH		0x04
-#define TURN_SHAPES		0x08
+#define TURN_LOCKED		0x08		/* l given, no release parts */
+#define TURN_SHAPES		0x10
 #define TURN_NARGS		18
 
 static StmtDef turn_statements[TURN_SHAPES];
@@ -172,6 +181,7 @@ static const StmtDef *
 turn_statement(int shape)
 {
 	StmtDef    *def = &turn_statements[shape];
+	bool		locked = (shape & TURN_LOCKED) != 0;
 
 	if (def->sql == NULL)
 	{
@@ -187,13 +197,13 @@ turn_statement(int shape)
 		def->nargs = TURN_NARGS;
 		memcpy(def->argtypes, types, sizeof(types));
 		def->sql = psprintf("%s%s%s%s%s%s%s%s",
-							TURN_HEAD,
+							locked ? TURN_HEAD_LOCKED : TURN_HEAD,
 							(shape & TURN_INSERT) ? TURN_PART_I : TURN_PART_U,
 							TURN_PART_E,
 							(shape & TURN_CANCELLED) ? TURN_PART_C : "",
 							(shape & TURN_ORCH) ? TURN_PART_O : "",
-							TURN_PART_B,
-							TURN_PART_D,
+							locked ? "" : TURN_PART_B,
+							locked ? "" : TURN_PART_D,
 							TURN_TAIL);
 		MemoryContextSwitchTo(old);
 	}
@@ -485,7 +495,7 @@ fill_worker_row(void *arg, int row, Datum *values, bool *isnull)
 	isnull[6] = isnull[7] = false;
 }
 
-/* 2. history and worker items, appended or inserted (see the file comment) */
+/* 3. history and worker items, appended or inserted (see the file comment) */
 static void
 append_turn_rows(const char *hub, TurnRows *t)
 {
@@ -728,6 +738,8 @@ experiments_orch_ack_orchestration_item(PG_FUNCTION_ARGS)
 	int			i;
 	int			norch;
 	int			shape;
+	OrchAckLock lock;
+	bool		direct;
 
 	/* every argument decoded and checked before the first write */
 	arg_not_null(fcinfo, 0, "p_lock_token");
@@ -753,9 +765,14 @@ experiments_orch_ack_orchestration_item(PG_FUNCTION_ARGS)
 
 	api_spi_begin(fcinfo, &guard);
 
-	/* 1. the lock, then the instance, execution, queues and release */
+	/* 1. the lock */
+	direct = orch_ack_lock_direct(hub, token, now_ms, &lock) == NULL;
+	if (direct && !lock.found)
+		orch_lock_error(ORCH_ERR_INVALID_LOCK_TOKEN);	/* nothing was written */
+
+	/* 2. the instance, execution and queues (with the SQL lock: 1 and 4 too) */
 	memset(nulls, ' ', sizeof(nulls));
-	args[0] = token;
+	args[0] = direct ? lock.instance : token;
 	args[1] = Int64GetDatum(now_ms);
 	args[2] = TimestampTzGetDatum(now);
 	args[3] = Int64GetDatum(execution);
@@ -789,11 +806,13 @@ experiments_orch_ack_orchestration_item(PG_FUNCTION_ARGS)
 		shape |= TURN_CANCELLED;
 	if (norch > 0)
 		shape |= TURN_ORCH;
+	if (direct)
+		shape |= TURN_LOCKED;
 	if (orch_run(turn_statement(shape), hub, args, nulls, false, 0, SPI_OK_SELECT) == 0)
 		orch_lock_error(ORCH_ERR_INVALID_LOCK_TOKEN);	/* nothing was written */
 	instance = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
-	/* 2. the history delta and the worker items */
+	/* 3. the history delta and the worker items */
 	rows.instance = instance;
 	rows.execution = execution;
 	rows.now = now;
@@ -801,7 +820,11 @@ experiments_orch_ack_orchestration_item(PG_FUNCTION_ARGS)
 	rows.worker = &worker;
 	append_turn_rows(hub, &rows);
 
-	/* 3. KV: mutations, then the merge on a terminal status */
+	/* 4. the release */
+	if (direct)
+		orch_ack_release_direct(hub, token, &lock);
+
+	/* 5. KV: mutations, then the merge on a terminal status */
 	if (md.clear_all || md.nkeys > 0)
 	{
 		Col			keys;

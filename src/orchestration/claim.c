@@ -106,16 +106,6 @@ static const ProbeDef execution_version = {
 	{"duroxide_version_major", "duroxide_version_minor", "duroxide_version_patch"}
 };
 
-/* Why a table's triggers forbid the direct write, or NULL. */
-static const char *
-no_triggers(Relation rel)
-{
-	if (rel->trigdesc != NULL && rel->trigdesc->numtriggers > 0)
-		return psprintf("%s has a trigger the direct claim would skip",
-						RelationGetRelationName(rel));
-	return NULL;
-}
-
 /* Fill e from the catalogue; NULL, or why the tables must be written by SQL. */
 static const char *
 describe(DirectSchemaEntry *entry, Relation *rels)
@@ -148,8 +138,8 @@ describe(DirectSchemaEntry *entry, Relation *rels)
 
 	if ((why = direct_shape_verdict(queue)) != NULL ||
 		(why = direct_shape_verdict(locks)) != NULL ||
-		(why = no_triggers(queue)) != NULL ||
-		(why = no_triggers(locks)) != NULL)
+		(why = direct_trigger_verdict(queue, "the direct claim")) != NULL ||
+		(why = direct_trigger_verdict(locks, "the direct claim")) != NULL)
 		return why;
 
 	atts[0] = e->q_visible;
@@ -187,12 +177,6 @@ typedef struct Claim
 	Relation	lock_index;
 	TupleTableSlot *lock_slot;	/* for the instance_locks lookups */
 } Claim;
-
-static bool
-text_equal(const DirectKeyProc *kp, Datum a, Datum b)
-{
-	return DatumGetBool(OidFunctionCall2Coll(kp->proc, kp->collation, a, b));
-}
 
 /* Is the message unlocked, or its lock expired, and visible now? */
 static bool
@@ -268,19 +252,11 @@ candidate(const Claim *c, TupleTableSlot *slot)
 	if (isnull || !message_free(c, slot))
 		return false;
 	for (i = 0; i < c->a->nskipped; i++)
-		if (text_equal(&c->e->instance_eq, instance, c->a->skipped[i]))
+		if (direct_key_test(&c->e->instance_eq, instance, c->a->skipped[i]))
 			return false;
 	if (instance_locked(c, instance))
 		return false;
 	return !c->a->in_range || version_fits(c, instance);
-}
-
-static void
-serialization_failure(const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-			 errmsg("could not serialize access due to concurrent %s", what)));
 }
 
 /*
@@ -306,11 +282,11 @@ lock_message(const Claim *c, ItemPointer tid, LockTupleMode mode, LockWaitPolicy
 		case TM_SelfModified:
 			return false;		/* held by another fetcher; or already ours */
 		case TM_Updated:
-			serialization_failure("update");
+			direct_serialization_failure("update");
 			break;
 		case TM_Deleted:
 			if (c->xact_snapshot)
-				serialization_failure("delete");
+				direct_serialization_failure("delete");
 			return false;
 		default:
 			elog(ERROR, "unexpected result %d locking a message", (int) res);
@@ -403,11 +379,11 @@ take_over(const Claim *c, ItemPointer tid, bool *claimed)
 			break;
 		case TM_Updated:
 			if (c->xact_snapshot)
-				serialization_failure("update");
+				direct_serialization_failure("update");
 			return false;
 		case TM_Deleted:
 			if (c->xact_snapshot)
-				serialization_failure("delete");
+				direct_serialization_failure("delete");
 			return false;
 		default:
 			elog(ERROR, "unexpected result %d locking an instance lock", (int) res);
@@ -418,7 +394,7 @@ take_over(const Claim *c, ItemPointer tid, bool *claimed)
 		Datum		xmin = slot_getsysattr(existing, MinTransactionIdAttributeNumber, &isnull);
 
 		if (!TransactionIdIsCurrentTransactionId(DatumGetTransactionId(xmin)))
-			serialization_failure("update");
+			direct_serialization_failure("update");
 	}
 	until = slot_getattr(existing, c->e->l_until, &isnull);
 	*claimed = !isnull && DatumGetInt64(until) <= c->a->now_ms;
@@ -526,7 +502,7 @@ tag(const Claim *c, Datum instance, OrchClaim *out)
 		if (followed)
 		{
 			d = slot_getattr(locked, e->q_instance, &isnull);
-			if (isnull || !text_equal(&e->instance_eq, d, instance) ||
+			if (isnull || !direct_key_test(&e->instance_eq, d, instance) ||
 				!message_free(c, locked))
 				continue;
 		}
