@@ -283,6 +283,56 @@ ALTER TABLE hub_rows.executions ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECUR
 CREATE POLICY all_rows ON hub_rows.executions USING (true);
 SELECT out_instance_id, jsonb_array_length(out_messages) AS messages, hub_rows_t.claim_path() AS path
   FROM hub_rows.fetch_orchestration_item(500000, 60000, 0, 999999999);
+-- an ack validates and releases its lock directly; a trigger on the hub's
+-- lock table, or a policy forced on its queue, sends that to the statement:
+-- the same rows, the trigger fired; a message that arrived during the lock
+-- stays queued either way
+SELECT experiments.initialize_schema('hub_ack');
+CREATE FUNCTION hub_rows_t.ack_path() RETURNS text
+    LANGUAGE C VOLATILE AS 'experiments', 'experiments_selftest_ack_path';
+CREATE FUNCTION hub_rows_t.ack_one(inst text, now_ms bigint)
+RETURNS TABLE (path text, history bigint, queued bigint, lock_rows bigint)
+LANGUAGE plpgsql AS $$
+DECLARE tok text;
+BEGIN
+  PERFORM hub_ack.enqueue_orchestrator_work(inst,
+    jsonb_build_object('ExternalRaised', jsonb_build_object('instance', inst, 'name', 'e',
+                                                            'data', m::text))::text, to_timestamp(0))
+     FROM generate_series(1, 2) AS m;
+  SELECT out_lock_token INTO tok FROM hub_ack.fetch_orchestration_item(now_ms, 60000);
+  PERFORM hub_ack.enqueue_orchestrator_work(inst,
+    jsonb_build_object('ExternalRaised', jsonb_build_object('instance', inst, 'name', 'late',
+                                                            'data', ''))::text, to_timestamp(0));
+  PERFORM hub_ack.ack_orchestration_item(tok, now_ms, 1,
+    jsonb_build_array(jsonb_build_object('event_id', 1, 'event_type', 'Event',
+      'event_data', jsonb_build_object('event_id', 1, 'type', 'OrchestrationStarted')::text)),
+    '[]', '[]', '{"orchestration_name": "O", "orchestration_version": "1", "status": "Running"}', '[]');
+  RETURN QUERY
+    SELECT hub_rows_t.ack_path(),
+           (SELECT count(*) FROM hub_ack.history WHERE instance_id = inst),
+           (SELECT count(*) FROM hub_ack.orchestrator_queue WHERE instance_id = inst),
+           (SELECT count(*) FROM hub_ack.instance_locks);
+  DELETE FROM hub_ack.orchestrator_queue WHERE instance_id = inst;
+END $$;
+SELECT * FROM hub_rows_t.ack_one('a1', 1000);
+DELETE FROM hub_rows_t.seen;
+CREATE FUNCTION hub_rows_t.note_old() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO hub_rows_t.seen VALUES (TG_TABLE_NAME, 1);
+  RETURN OLD;
+END $$;
+CREATE TRIGGER note BEFORE DELETE ON hub_ack.instance_locks
+  FOR EACH ROW EXECUTE FUNCTION hub_rows_t.note_old();
+SELECT * FROM hub_rows_t.ack_one('a2', 2000);
+SELECT tbl, sum(n) AS deleted_rows FROM hub_rows_t.seen GROUP BY tbl;
+DROP TRIGGER note ON hub_ack.instance_locks;
+ALTER TABLE hub_ack.orchestrator_queue ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY all_rows ON hub_ack.orchestrator_queue USING (true);
+SELECT * FROM hub_rows_t.ack_one('a3', 3000);
+ALTER TABLE hub_ack.orchestrator_queue NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
+SELECT * FROM hub_rows_t.ack_one('a4', 4000);
+SELECT instance_id, execution_id, event_id FROM hub_ack.history ORDER BY instance_id;
+SELECT hub_ack.cleanup_schema();
 SELECT hub_rows.cleanup_schema();
 DROP SCHEMA hub_rows_t CASCADE;
 
