@@ -15,6 +15,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
+#include "catalog/index.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
@@ -25,6 +26,7 @@
 #include "optimizer/optimizer.h"
 #include "parser/parse_coerce.h"
 #include "rewrite/rewriteHandler.h"
+#include "storage/lmgr.h"
 #include "tcop/utility.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -595,5 +597,122 @@ direct_delete(Relation rel, ItemPointer tid, Snapshot snapshot, CommandId cid,
 		if (still_matches != NULL && !still_matches(scratch, arg))
 			return false;
 		ItemPointerCopy(&scratch->tts_tid, &target);
+	}
+}
+
+/* The arbiter's unique check needs its operators, as ON CONFLICT opens it. */
+static void
+prepare_arbiter(EState *estate, ResultRelInfo *rri, Oid arbiter)
+{
+	int			i;
+
+	for (i = 0; i < rri->ri_NumIndices; i++)
+	{
+		Relation	index = rri->ri_IndexRelationDescs[i];
+		IndexInfo  *ii = rri->ri_IndexRelationInfo[i];
+
+		if (RelationGetRelid(index) == arbiter && ii->ii_UniqueOps == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+
+			BuildSpeculativeIndexInfo(index, ii);
+			MemoryContextSwitchTo(old);
+		}
+	}
+}
+
+/* The conflicting row at tid, locked and brought up to date; false: start again. */
+static bool
+upsert_update(EState *estate, ResultRelInfo *rri, ItemPointer tid, Snapshot snapshot,
+			  DirectConflictFn on_conflict, void *arg)
+{
+	Relation	rel = rri->ri_RelationDesc;
+	bool		xact_snapshot = IsolationUsesXactSnapshot();
+	TupleTableSlot *existing = table_slot_create(rel, &estate->es_tupleTable);
+	TupleTableSlot *newer = table_slot_create(rel, &estate->es_tupleTable);
+	TM_FailureData tmfd;
+	TM_Result	res;
+	int			natts = RelationGetDescr(rel)->natts;
+
+	res = table_tuple_lock(rel, tid, snapshot, existing, estate->es_output_cid,
+						   LockTupleNoKeyExclusive, LockWaitBlock, 0, &tmfd);
+	switch (res)
+	{
+		case TM_Ok:
+			break;
+		case TM_Updated:
+			if (xact_snapshot)
+				direct_serialization_failure("update");
+			return false;
+		case TM_Deleted:
+			if (xact_snapshot)
+				direct_serialization_failure("delete");
+			return false;
+		default:
+			elog(ERROR, "unexpected result %d locking a row of \"%s\"", (int) res,
+				 RelationGetRelationName(rel));
+	}
+	/* a row the transaction's snapshot cannot see may not be updated there */
+	if (xact_snapshot && !table_tuple_satisfies_snapshot(rel, existing, snapshot))
+	{
+		bool		isnull;
+		Datum		xmin = slot_getsysattr(existing, MinTransactionIdAttributeNumber, &isnull);
+
+		if (!TransactionIdIsCurrentTransactionId(DatumGetTransactionId(xmin)))
+			direct_serialization_failure("update");
+	}
+
+	slot_getallattrs(existing);
+	ExecClearTuple(newer);
+	memcpy(newer->tts_values, existing->tts_values, sizeof(Datum) * natts);
+	memcpy(newer->tts_isnull, existing->tts_isnull, sizeof(bool) * natts);
+	if (on_conflict(existing, newer, arg))
+	{
+		ExecStoreVirtualTuple(newer);
+		direct_update(estate, rri, existing, newer, snapshot);
+	}
+	return true;
+}
+
+bool
+direct_upsert(EState *estate, ResultRelInfo *rri, Oid arbiter, TupleTableSlot *slot,
+			  Snapshot snapshot, DirectConflictFn on_conflict, void *arg)
+{
+	Relation	rel = rri->ri_RelationDesc;
+	List	   *arbiters = list_make1_oid(arbiter);
+	TransactionId xid = GetCurrentTransactionId();
+
+	prepare_arbiter(estate, rri, arbiter);
+	if (rel->rd_att->constr)
+		ExecConstraints(rri, slot, estate);
+	for (;;)
+	{
+		ItemPointerData conflict;
+		bool		spec_conflict = false;
+		uint32		token;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!ExecCheckIndexConstraints(rri, slot, estate, &conflict, arbiters))
+		{
+			if (upsert_update(estate, rri, &conflict, snapshot, on_conflict, arg))
+			{
+				list_free(arbiters);
+				return false;
+			}
+			continue;
+		}
+		token = SpeculativeInsertionLockAcquire(xid);
+		table_tuple_insert_speculative(rel, slot, estate->es_output_cid, 0, NULL, token);
+		list_free(ExecInsertIndexTuples(rri, slot, estate, false, true, &spec_conflict,
+										arbiters));
+		table_tuple_complete_speculative(rel, slot, token, !spec_conflict);
+		SpeculativeInsertionLockRelease(xid);
+		ResetPerTupleExprContext(estate);
+		if (!spec_conflict)
+		{
+			list_free(arbiters);
+			return true;
+		}
+		/* a concurrent insertion won: look again */
 	}
 }

@@ -226,6 +226,23 @@ typedef bool (*DirectRowTest) (TupleTableSlot *slot, void *arg);
 extern bool direct_delete(Relation rel, ItemPointer tid, Snapshot snapshot, CommandId cid,
 						  TupleTableSlot *scratch, DirectRowTest still_matches, void *arg);
 
+/*
+ * INSERT ... ON CONFLICT (arbiter) DO UPDATE for the one row in slot, as
+ * the executor runs it: constraints checked; a pre-check of the arbiter (a
+ * unique index of rri); if free, a speculative insertion, retried when a
+ * concurrent one wins; if taken, the existing row locked FOR NO KEY UPDATE
+ * (waiting for its holder; in READ COMMITTED a row changed meanwhile means
+ * starting again, under a transaction snapshot it is 40001, as is a row the
+ * snapshot cannot see), then on_conflict(existing, newer, arg) sets the
+ * columns of newer -- which starts as a copy of existing -- and says
+ * whether to update at all (DO UPDATE ... WHERE).  true if inserted.
+ */
+typedef bool (*DirectConflictFn) (TupleTableSlot *existing, TupleTableSlot *newer, void *arg);
+
+extern bool direct_upsert(EState *estate, ResultRelInfo *rri, Oid arbiter,
+						  TupleTableSlot *slot, Snapshot snapshot,
+						  DirectConflictFn on_conflict, void *arg);
+
 /* Close what direct_result_rel opened and free the executor state. */
 extern void direct_estate_end(EState *estate, ResultRelInfo **rris, int n);
 

@@ -4,8 +4,8 @@
  *	  Self-test entry points of the write paths that bypass SQL: the
  *	  campaign charge (src/campaigns/charge.c), the row append
  *	  (src/common/append.c), the quota check (src/quota/check_direct.c) and
- *	  the orchestration claim and ack lock (src/orchestration/claim.c,
- *	  ack_lock.c).
+ *	  the orchestration claim and ack (src/orchestration/claim.c,
+ *	  ack_lock.c, ack_rows.c).
  *
  * Like the others, never declared by the install script; the campaigns_charge
  * and quota_direct regression tests declare them as a superuser to see which
@@ -20,6 +20,7 @@
 #include "campaigns/charge.h"
 #include "common/append.h"
 #include "orchestration/ack_lock.h"
+#include "orchestration/ack_rows.h"
 #include "orchestration/claim.h"
 #include "orchestration/fetch_read.h"
 #include "quota/check_direct.h"
@@ -85,12 +86,16 @@ PG_FUNCTION_INFO_V1(experiments_selftest_ack_path);
 
 /*
  * experiments_selftest_ack_path() -> text: 'direct', or why the last
- * ack_orchestration_item() validated and released its lock by SQL.
+ * ack_orchestration_item() validated and released its lock, or wrote the
+ * instance and execution, by SQL.
  */
 Datum
 experiments_selftest_ack_path(PG_FUNCTION_ARGS)
 {
 	(void) fcinfo;
-	PG_RETURN_TEXT_P(cstring_to_text(orch_ack_last_fallback[0] ?
-									 orch_ack_last_fallback : "direct"));
+	if (orch_ack_last_fallback[0])
+		PG_RETURN_TEXT_P(cstring_to_text(orch_ack_last_fallback));
+	if (orch_ack_rows_last_fallback[0])
+		PG_RETURN_TEXT_P(cstring_to_text(orch_ack_rows_last_fallback));
+	PG_RETURN_TEXT_P(cstring_to_text("direct"));
 }

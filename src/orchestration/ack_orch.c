@@ -10,12 +10,15 @@
  *	   UPDATE (none: 55000 "Invalid lock token", nothing written) -- without
  *	   SQL (ack_lock.c), or as the first CTE of the statement of step 2 when
  *	   the hub's queue or lock table has a trigger or a policy;
- *	2. one statement: the instance from the metadata (created only when it
- *	   names both orchestration name and version), the execution (created
- *	   idempotently - ContinueAsNew's next execution arrives this way), the
- *	   current-execution pointer (never moves back), status, output,
- *	   completed_at, pinned version, custom status, cancelled activities,
- *	   orchestrator items (a TimerFired becomes visible at fire_at_ms);
+ *	2. the instance from the metadata (created only when it names both
+ *	   orchestration name and version), the execution (created idempotently
+ *	   - ContinueAsNew's next execution arrives this way), the current-
+ *	   execution pointer (never moves back), status, output, completed_at,
+ *	   pinned version, custom status -- without SQL after a direct lock
+ *	   (ack_rows.c) unless those tables need the statement -- then, in one
+ *	   statement, whatever is left of that and the cancelled activities and
+ *	   orchestrator items (a TimerFired becomes visible at fire_at_ms); a
+ *	   turn with nothing left runs no statement;
  *	3. the history delta and the worker items, appended (append.h): one
  *	   multi-insert per table, index entries as an INSERT makes them (a
  *	   duplicate event id is 23505 and undoes the whole ack); when a hub's
@@ -51,6 +54,7 @@
 #include "common/jsonb_read.h"
 #include "common/stmt.h"
 #include "orchestration/ack_lock.h"
+#include "orchestration/ack_rows.h"
 #include "orchestration/history.h"
 #include "orchestration/orchestration.h"
 #include "orchestration/workitem.h"
@@ -172,7 +176,8 @@
 #define TURN_CANCELLED	0x02
 #define TURN_ORCH		0x04
 #define TURN_LOCKED		0x08		/* l given, no release parts */
-#define TURN_SHAPES		0x10
+#define TURN_ROWS_DONE	0x10		/* no instance and execution parts */
+#define TURN_SHAPES		0x20
 #define TURN_NARGS		18
 
 static StmtDef turn_statements[TURN_SHAPES];
@@ -182,6 +187,7 @@ turn_statement(int shape)
 {
 	StmtDef    *def = &turn_statements[shape];
 	bool		locked = (shape & TURN_LOCKED) != 0;
+	bool		rows = (shape & TURN_ROWS_DONE) == 0;
 
 	if (def->sql == NULL)
 	{
@@ -198,8 +204,8 @@ turn_statement(int shape)
 		memcpy(def->argtypes, types, sizeof(types));
 		def->sql = psprintf("%s%s%s%s%s%s%s%s",
 							locked ? TURN_HEAD_LOCKED : TURN_HEAD,
-							(shape & TURN_INSERT) ? TURN_PART_I : TURN_PART_U,
-							TURN_PART_E,
+							!rows ? "" : (shape & TURN_INSERT) ? TURN_PART_I : TURN_PART_U,
+							rows ? TURN_PART_E : "",
 							(shape & TURN_CANCELLED) ? TURN_PART_C : "",
 							(shape & TURN_ORCH) ? TURN_PART_O : "",
 							locked ? "" : TURN_PART_B,
@@ -709,6 +715,28 @@ text_or_null(const char *s, char *null)
 	return s == NULL ? (Datum) 0 : CStringGetTextDatum(s);
 }
 
+/* Step 2's instance and execution rows without SQL (ack_rows.c); false: by SQL. */
+static bool
+write_rows_direct(const char *hub, Datum instance, int64 execution, TimestampTz now,
+				  const Metadata *md)
+{
+	OrchAckRows r;
+
+	r.instance = instance;
+	r.execution = execution;
+	r.now = now;
+	r.name = md->name;
+	r.version = md->version;
+	r.parent = md->parent;
+	r.status = md->status;
+	r.output = md->output;
+	r.has_pinned = md->has_pinned;
+	memcpy(r.pinned, md->pinned, sizeof(r.pinned));
+	r.cs_action = md->cs_action;
+	r.cs_value = md->cs_value;
+	return orch_ack_rows_direct(hub, &r) == NULL;
+}
+
 PG_FUNCTION_INFO_V1(experiments_orch_ack_orchestration_item);
 
 /*
@@ -740,6 +768,7 @@ experiments_orch_ack_orchestration_item(PG_FUNCTION_ARGS)
 	int			shape;
 	OrchAckLock lock;
 	bool		direct;
+	bool		rows_done;
 
 	/* every argument decoded and checked before the first write */
 	arg_not_null(fcinfo, 0, "p_lock_token");
@@ -770,47 +799,58 @@ experiments_orch_ack_orchestration_item(PG_FUNCTION_ARGS)
 	if (direct && !lock.found)
 		orch_lock_error(ORCH_ERR_INVALID_LOCK_TOKEN);	/* nothing was written */
 
-	/* 2. the instance, execution and queues (with the SQL lock: 1 and 4 too) */
-	memset(nulls, ' ', sizeof(nulls));
-	args[0] = direct ? lock.instance : token;
-	args[1] = Int64GetDatum(now_ms);
-	args[2] = TimestampTzGetDatum(now);
-	args[3] = Int64GetDatum(execution);
-	args[4] = text_or_null(md.name, &nulls[4]);
-	args[5] = text_or_null(md.version, &nulls[5]);
-	args[6] = text_or_null(md.parent, &nulls[6]);
-	args[7] = text_or_null(md.status, &nulls[7]);
-	args[8] = text_or_null(md.output, &nulls[8]);
-	if (md.has_pinned)
-	{
-		Datum		parts[3];
+	/* 2. the instance and the execution, without SQL when the lock was */
+	rows_done = direct && write_rows_direct(hub, lock.instance, execution, now, &md);
 
+	/* ... the rest by the statement (with the SQL lock: steps 1 and 4 too) */
+	instance = direct ? lock.instance : (Datum) 0;
+	if (!rows_done || cancelled.n > 0 || norch > 0)
+	{
+		memset(nulls, ' ', sizeof(nulls));
+		args[0] = direct ? lock.instance : token;
+		args[1] = Int64GetDatum(now_ms);
+		args[2] = TimestampTzGetDatum(now);
+		args[3] = Int64GetDatum(execution);
+		args[4] = text_or_null(md.name, &nulls[4]);
+		args[5] = text_or_null(md.version, &nulls[5]);
+		args[6] = text_or_null(md.parent, &nulls[6]);
+		args[7] = text_or_null(md.status, &nulls[7]);
+		args[8] = text_or_null(md.output, &nulls[8]);
+		if (md.has_pinned)
+		{
+			Datum		parts[3];
+
+			for (i = 0; i < 3; i++)
+				parts[i] = Int32GetDatum(md.pinned[i]);
+			args[9] = PointerGetDatum(construct_array(parts, 3, INT4OID, 4, true,
+													  TYPALIGN_INT));
+		}
+		else
+			nulls[9] = 'n';
+		args[10] = text_or_null(md.cs_action, &nulls[10]);
+		args[11] = text_or_null(md.cs_value, &nulls[11]);
+		args[12] = col_array(&cancelled.c_instance, cancelled.n, TEXTOID);
+		args[13] = col_array(&cancelled.c_execution, cancelled.n, INT8OID);
+		args[14] = col_array(&cancelled.c_activity, cancelled.n, INT8OID);
 		for (i = 0; i < 3; i++)
-			parts[i] = Int32GetDatum(md.pinned[i]);
-		args[9] = PointerGetDatum(construct_array(parts, 3, INT4OID, 4, true,
-												  TYPALIGN_INT));
+			args[15 + i] = orch_args[i];
+		shape = 0;
+		if (md.name != NULL && md.version != NULL)
+			shape |= TURN_INSERT;
+		if (cancelled.n > 0)
+			shape |= TURN_CANCELLED;
+		if (norch > 0)
+			shape |= TURN_ORCH;
+		if (direct)
+			shape |= TURN_LOCKED;
+		if (rows_done)
+			shape |= TURN_ROWS_DONE;
+		if (orch_run(turn_statement(shape), hub, args, nulls, false, 0, SPI_OK_SELECT) == 0)
+			orch_lock_error(ORCH_ERR_INVALID_LOCK_TOKEN);	/* nothing was written */
+		if (!direct)
+			instance = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+									 &isnull);
 	}
-	else
-		nulls[9] = 'n';
-	args[10] = text_or_null(md.cs_action, &nulls[10]);
-	args[11] = text_or_null(md.cs_value, &nulls[11]);
-	args[12] = col_array(&cancelled.c_instance, cancelled.n, TEXTOID);
-	args[13] = col_array(&cancelled.c_execution, cancelled.n, INT8OID);
-	args[14] = col_array(&cancelled.c_activity, cancelled.n, INT8OID);
-	for (i = 0; i < 3; i++)
-		args[15 + i] = orch_args[i];
-	shape = 0;
-	if (md.name != NULL && md.version != NULL)
-		shape |= TURN_INSERT;
-	if (cancelled.n > 0)
-		shape |= TURN_CANCELLED;
-	if (norch > 0)
-		shape |= TURN_ORCH;
-	if (direct)
-		shape |= TURN_LOCKED;
-	if (orch_run(turn_statement(shape), hub, args, nulls, false, 0, SPI_OK_SELECT) == 0)
-		orch_lock_error(ORCH_ERR_INVALID_LOCK_TOKEN);	/* nothing was written */
-	instance = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
 	/* 3. the history delta and the worker items */
 	rows.instance = instance;

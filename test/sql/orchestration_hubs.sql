@@ -332,6 +332,51 @@ SELECT * FROM hub_rows_t.ack_one('a3', 3000);
 ALTER TABLE hub_ack.orchestrator_queue NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
 SELECT * FROM hub_rows_t.ack_one('a4', 4000);
 SELECT instance_id, execution_id, event_id FROM hub_ack.history ORDER BY instance_id;
+-- the instance and execution rows are written directly too; a hub whose
+-- instances and executions have triggers gets them from the statement: the
+-- same rows after the same five turns (custom status set and cleared,
+-- pinned version, parent kept, ContinueAsNew, an older execution acked)
+SELECT experiments.initialize_schema('hub_ack_sql');
+CREATE FUNCTION hub_rows_t.keep() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN NEW;
+END $$;
+CREATE TRIGGER keep BEFORE INSERT OR UPDATE ON hub_ack_sql.instances
+  FOR EACH ROW EXECUTE FUNCTION hub_rows_t.keep();
+CREATE TRIGGER keep BEFORE INSERT OR UPDATE ON hub_ack_sql.executions
+  FOR EACH ROW EXECUTE FUNCTION hub_rows_t.keep();
+CREATE FUNCTION hub_rows_t.meta_turns(hub text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+  tok text;
+  t record;
+BEGIN
+  FOR t IN SELECT * FROM (VALUES
+    (1, 1, '{"orchestration_name": "O", "orchestration_version": "1", "status": "Running", "parent_instance_id": "p", "custom_status_action": "set", "custom_status_value": "a", "pinned_duroxide_version": {"major": 1, "minor": 2, "patch": 3}}'),
+    (2, 1, '{"status": "Running", "custom_status_action": "clear"}'),
+    (3, 1, '{"orchestration_name": "O", "orchestration_version": "2", "parent_instance_id": "q", "status": "ContinuedAsNew", "output": "o1"}'),
+    (4, 2, '{"orchestration_name": "O", "orchestration_version": "2", "status": "Completed", "output": "done", "custom_status_action": "set"}'),
+    (5, 1, '{}')) AS v(n, execution, metadata)
+  LOOP
+    EXECUTE format('SELECT %I.enqueue_orchestrator_work(''m'', ''{"ExternalRaised": {"instance": "m", "name": "e", "data": ""}}'', to_timestamp(0))', hub);
+    EXECUTE format('SELECT out_lock_token FROM %I.fetch_orchestration_item($1, 60000)', hub)
+      INTO tok USING t.n * 1000::bigint;
+    EXECUTE format('SELECT %I.ack_orchestration_item($1, $2, $3, ''[]'', ''[]'', ''[]'', $4::jsonb)', hub)
+      USING tok, t.n * 1000::bigint, t.execution::bigint, t.metadata;
+    RETURN NEXT hub_rows_t.ack_path();
+  END LOOP;
+END $$;
+SELECT hub_rows_t.meta_turns('hub_ack') AS path;
+SELECT hub_rows_t.meta_turns('hub_ack_sql') AS path;
+SELECT * FROM hub_ack.instances WHERE instance_id = 'm';
+SELECT * FROM hub_ack.executions WHERE instance_id = 'm' ORDER BY execution_id;
+(SELECT * FROM hub_ack.instances WHERE instance_id = 'm' EXCEPT SELECT * FROM hub_ack_sql.instances)
+UNION ALL
+(SELECT * FROM hub_ack_sql.instances EXCEPT SELECT * FROM hub_ack.instances WHERE instance_id = 'm');
+(SELECT * FROM hub_ack.executions WHERE instance_id = 'm' EXCEPT SELECT * FROM hub_ack_sql.executions)
+UNION ALL
+(SELECT * FROM hub_ack_sql.executions EXCEPT SELECT * FROM hub_ack.executions WHERE instance_id = 'm');
+SELECT hub_ack_sql.cleanup_schema();
 SELECT hub_ack.cleanup_schema();
 SELECT hub_rows.cleanup_schema();
 DROP SCHEMA hub_rows_t CASCADE;
