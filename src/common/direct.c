@@ -519,6 +519,17 @@ direct_lock_by_key(Relation rel, Relation index, AttrNumber keycol, RegProcedure
 }
 
 void
+direct_copy_row(TupleTableSlot *newer, TupleTableSlot *older)
+{
+	int			natts = older->tts_tupleDescriptor->natts;
+
+	slot_getallattrs(older);
+	ExecClearTuple(newer);
+	memcpy(newer->tts_values, older->tts_values, sizeof(Datum) * natts);
+	memcpy(newer->tts_isnull, older->tts_isnull, sizeof(bool) * natts);
+}
+
+void
 direct_update(EState *estate, ResultRelInfo *rri, TupleTableSlot *locked,
 			  TupleTableSlot *newer, Snapshot snapshot)
 {
@@ -621,10 +632,13 @@ prepare_arbiter(EState *estate, ResultRelInfo *rri, Oid arbiter)
 	}
 }
 
-/* The conflicting row at tid, locked and brought up to date; false: start again. */
+/*
+ * The conflicting row at tid, locked and brought up to date; false: start
+ * again.  *updated: whether on_conflict asked for the update.
+ */
 static bool
 upsert_update(EState *estate, ResultRelInfo *rri, ItemPointer tid, Snapshot snapshot,
-			  DirectConflictFn on_conflict, void *arg)
+			  DirectConflictFn on_conflict, void *arg, bool *updated)
 {
 	Relation	rel = rri->ri_RelationDesc;
 	bool		xact_snapshot = IsolationUsesXactSnapshot();
@@ -632,7 +646,6 @@ upsert_update(EState *estate, ResultRelInfo *rri, ItemPointer tid, Snapshot snap
 	TupleTableSlot *newer = table_slot_create(rel, &estate->es_tupleTable);
 	TM_FailureData tmfd;
 	TM_Result	res;
-	int			natts = RelationGetDescr(rel)->natts;
 
 	res = table_tuple_lock(rel, tid, snapshot, existing, estate->es_output_cid,
 						   LockTupleNoKeyExclusive, LockWaitBlock, 0, &tmfd);
@@ -662,11 +675,9 @@ upsert_update(EState *estate, ResultRelInfo *rri, ItemPointer tid, Snapshot snap
 			direct_serialization_failure("update");
 	}
 
-	slot_getallattrs(existing);
-	ExecClearTuple(newer);
-	memcpy(newer->tts_values, existing->tts_values, sizeof(Datum) * natts);
-	memcpy(newer->tts_isnull, existing->tts_isnull, sizeof(bool) * natts);
-	if (on_conflict(existing, newer, arg))
+	direct_copy_row(newer, existing);
+	*updated = on_conflict(existing, newer, arg);
+	if (*updated)
 	{
 		ExecStoreVirtualTuple(newer);
 		direct_update(estate, rri, existing, newer, snapshot);
@@ -674,7 +685,7 @@ upsert_update(EState *estate, ResultRelInfo *rri, ItemPointer tid, Snapshot snap
 	return true;
 }
 
-bool
+DirectUpsertResult
 direct_upsert(EState *estate, ResultRelInfo *rri, Oid arbiter, TupleTableSlot *slot,
 			  Snapshot snapshot, DirectConflictFn on_conflict, void *arg)
 {
@@ -694,10 +705,12 @@ direct_upsert(EState *estate, ResultRelInfo *rri, Oid arbiter, TupleTableSlot *s
 		CHECK_FOR_INTERRUPTS();
 		if (!ExecCheckIndexConstraints(rri, slot, estate, &conflict, arbiters))
 		{
-			if (upsert_update(estate, rri, &conflict, snapshot, on_conflict, arg))
+			bool		updated;
+
+			if (upsert_update(estate, rri, &conflict, snapshot, on_conflict, arg, &updated))
 			{
 				list_free(arbiters);
-				return false;
+				return updated ? DIRECT_UPDATED : DIRECT_KEPT;
 			}
 			continue;
 		}
@@ -711,7 +724,7 @@ direct_upsert(EState *estate, ResultRelInfo *rri, Oid arbiter, TupleTableSlot *s
 		if (!spec_conflict)
 		{
 			list_free(arbiters);
-			return true;
+			return DIRECT_INSERTED;
 		}
 		/* a concurrent insertion won: look again */
 	}

@@ -200,6 +200,9 @@ extern bool direct_lock_by_key(Relation rel, Relation index, AttrNumber keycol,
 							   RegProcedure eqproc, Datum key, Snapshot snapshot,
 							   CommandId cid, LockTupleMode mode, TupleTableSlot *slot);
 
+/* Start newer, cleared, as a copy of every column of older (not yet stored). */
+extern void direct_copy_row(TupleTableSlot *newer, TupleTableSlot *older);
+
 /*
  * Replace the row locked in locked by the new version in newer: constraints
  * checked, the heap updated (heap-only when it can be), index entries added
@@ -235,11 +238,18 @@ extern bool direct_delete(Relation rel, ItemPointer tid, Snapshot snapshot, Comm
  * starting again, under a transaction snapshot it is 40001, as is a row the
  * snapshot cannot see), then on_conflict(existing, newer, arg) sets the
  * columns of newer -- which starts as a copy of existing -- and says
- * whether to update at all (DO UPDATE ... WHERE).  true if inserted.
+ * whether to update at all (DO UPDATE ... WHERE).
  */
 typedef bool (*DirectConflictFn) (TupleTableSlot *existing, TupleTableSlot *newer, void *arg);
 
-extern bool direct_upsert(EState *estate, ResultRelInfo *rri, Oid arbiter,
+typedef enum DirectUpsertResult
+{
+	DIRECT_INSERTED,
+	DIRECT_UPDATED,
+	DIRECT_KEPT					/* the existing row, locked, unchanged */
+} DirectUpsertResult;
+
+extern DirectUpsertResult direct_upsert(EState *estate, ResultRelInfo *rri, Oid arbiter,
 						  TupleTableSlot *slot, Snapshot snapshot,
 						  DirectConflictFn on_conflict, void *arg);
 

@@ -257,16 +257,12 @@ write_instance(const Rows *c, EState *estate, ResultRelInfo *rri, Snapshot snaps
 	{
 		/* UPDATE ... WHERE instance_id = the instance, if it exists */
 		TupleTableSlot *newer = table_slot_create(rel, &estate->es_tupleTable);
-		int			natts = RelationGetDescr(rel)->natts;
 
 		if (!direct_lock_by_key(rel, direct_index(rri, c->e->instance_key), att[I_INSTANCE],
 								c->e->instance_eq.proc, r->instance, snapshot,
 								estate->es_output_cid, LockTupleNoKeyExclusive, slot))
 			return;
-		slot_getallattrs(slot);
-		ExecClearTuple(newer);
-		memcpy(newer->tts_values, slot->tts_values, sizeof(Datum) * natts);
-		memcpy(newer->tts_isnull, slot->tts_isnull, sizeof(bool) * natts);
+		direct_copy_row(newer, slot);
 		instance_update_columns(c, slot, newer);
 		ExecStoreVirtualTuple(newer);
 		direct_update(estate, rri, slot, newer, snapshot);

@@ -328,18 +328,6 @@ pick(const Claim *c)
 	return instance;
 }
 
-/* Start newer as a copy of every column of older. */
-static void
-copy_row(TupleTableSlot *newer, TupleTableSlot *older)
-{
-	int			natts = older->tts_tupleDescriptor->natts;
-
-	slot_getallattrs(older);
-	ExecClearTuple(newer);
-	memcpy(newer->tts_values, older->tts_values, sizeof(Datum) * natts);
-	memcpy(newer->tts_isnull, older->tts_isnull, sizeof(bool) * natts);
-}
-
 static void
 set_column(TupleTableSlot *slot, AttrNumber att, Datum value)
 {
@@ -356,55 +344,17 @@ set_lock(const Claim *c, TupleTableSlot *slot)
 	set_column(slot, c->e->l_at, Int64GetDatum(c->a->now_ms));
 }
 
-/*
- * Step 2 when the instance already has a lock row (at tid): lock it as
- * ON CONFLICT DO UPDATE does and take it over if it expired.  false: the
- * row changed meanwhile, start again.
- */
+/* Step 2's DO UPDATE ... WHERE: take the existing lock row over if it expired. */
 static bool
-take_over(const Claim *c, ItemPointer tid, bool *claimed)
+take_over(TupleTableSlot *existing, TupleTableSlot *newer, void *arg)
 {
-	TupleTableSlot *existing = table_slot_create(c->locks, &c->estate->es_tupleTable);
-	TupleTableSlot *newer = table_slot_create(c->locks, &c->estate->es_tupleTable);
-	TM_FailureData tmfd;
-	TM_Result	res;
+	const Claim *c = arg;
 	bool		isnull;
-	Datum		until;
+	Datum		until = slot_getattr(existing, c->e->l_until, &isnull);
 
-	res = table_tuple_lock(c->locks, tid, c->snapshot, existing, c->cid,
-						   LockTupleNoKeyExclusive, LockWaitBlock, 0, &tmfd);
-	switch (res)
-	{
-		case TM_Ok:
-			break;
-		case TM_Updated:
-			if (c->xact_snapshot)
-				direct_serialization_failure("update");
-			return false;
-		case TM_Deleted:
-			if (c->xact_snapshot)
-				direct_serialization_failure("delete");
-			return false;
-		default:
-			elog(ERROR, "unexpected result %d locking an instance lock", (int) res);
-	}
-	/* a row the transaction's snapshot cannot see may not be updated there */
-	if (c->xact_snapshot && !table_tuple_satisfies_snapshot(c->locks, existing, c->snapshot))
-	{
-		Datum		xmin = slot_getsysattr(existing, MinTransactionIdAttributeNumber, &isnull);
-
-		if (!TransactionIdIsCurrentTransactionId(DatumGetTransactionId(xmin)))
-			direct_serialization_failure("update");
-	}
-	until = slot_getattr(existing, c->e->l_until, &isnull);
-	*claimed = !isnull && DatumGetInt64(until) <= c->a->now_ms;
-	if (!*claimed)
-		return true;			/* live: the row stays locked, nothing changes */
-
-	copy_row(newer, existing);
+	if (isnull || DatumGetInt64(until) > c->a->now_ms)
+		return false;			/* live: the row stays locked, nothing changes */
 	set_lock(c, newer);
-	ExecStoreVirtualTuple(newer);
-	direct_update(c->estate, c->rris[1], existing, newer, c->snapshot);
 	return true;
 }
 
@@ -412,44 +362,15 @@ take_over(const Claim *c, ItemPointer tid, bool *claimed)
 static bool
 claim_lock(const Claim *c, Datum instance)
 {
-	ResultRelInfo *rri = c->rris[1];
 	TupleTableSlot *slot = table_slot_create(c->locks, &c->estate->es_tupleTable);
-	List	   *arbiter = list_make1_oid(c->e->lock_index);
-	TransactionId xid = GetCurrentTransactionId();
 
-	for (;;)
-	{
-		ItemPointerData conflict;
-		bool		spec_conflict = false;
-		bool		claimed = false;
-		uint32		token;
-
-		CHECK_FOR_INTERRUPTS();
-		ExecClearTuple(slot);
-		memset(slot->tts_isnull, true, sizeof(bool) * RelationGetDescr(c->locks)->natts);
-		set_column(slot, c->e->l_instance, instance);
-		set_lock(c, slot);
-		ExecStoreVirtualTuple(slot);
-		if (RelationGetDescr(c->locks)->constr)
-			ExecConstraints(rri, slot, c->estate);
-
-		if (!ExecCheckIndexConstraints(rri, slot, c->estate, &conflict, arbiter))
-		{
-			if (take_over(c, &conflict, &claimed))
-				return claimed;
-			continue;
-		}
-		token = SpeculativeInsertionLockAcquire(xid);
-		table_tuple_insert_speculative(c->locks, slot, c->cid, 0, NULL, token);
-		list_free(ExecInsertIndexTuples(rri, slot, c->estate, false, true, &spec_conflict,
-										arbiter));
-		table_tuple_complete_speculative(c->locks, slot, token, !spec_conflict);
-		SpeculativeInsertionLockRelease(xid);
-		ResetPerTupleExprContext(c->estate);
-		if (!spec_conflict)
-			return true;
-		/* a concurrent insertion won: look again */
-	}
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * RelationGetDescr(c->locks)->natts);
+	set_column(slot, c->e->l_instance, instance);
+	set_lock(c, slot);
+	ExecStoreVirtualTuple(slot);
+	return direct_upsert(c->estate, c->rris[1], c->e->lock_index, slot, c->snapshot,
+						 take_over, (void *) c) != DIRECT_KEPT;
 }
 
 typedef struct Tagged
@@ -506,7 +427,7 @@ tag(const Claim *c, Datum instance, OrchClaim *out)
 				!message_free(c, locked))
 				continue;
 		}
-		copy_row(newer, locked);
+		direct_copy_row(newer, locked);
 		set_column(newer, e->q_token, c->a->token);
 		set_column(newer, e->q_until, Int64GetDatum(c->a->now_ms + c->a->lock_ms));
 		set_column(newer, e->q_attempt,
@@ -616,17 +537,6 @@ orch_claim_direct(const char *schema, const OrchClaimArgs *args, OrchClaim *out)
 	c.rris[1] = direct_result_rel(c.estate, c.locks, 2, e->l_checks, e->l_ncheck);
 	c.lock_index = direct_index(c.rris[1], e->lock_index);
 	c.lock_slot = table_slot_create(c.locks, &c.estate->es_tupleTable);
-	{
-		/* the arbiter's unique check needs its operators, as ON CONFLICT opens it */
-		ResultRelInfo *rri = c.rris[1];
-		MemoryContext old = MemoryContextSwitchTo(c.estate->es_query_cxt);
-		int			i;
-
-		for (i = 0; i < rri->ri_NumIndices; i++)
-			if (rri->ri_IndexRelationDescs[i] == c.lock_index)
-				BuildSpeculativeIndexInfo(c.lock_index, rri->ri_IndexRelationInfo[i]);
-		MemoryContextSwitchTo(old);
-	}
 
 	out->instance = pick(&c);
 	out->found = out->instance != (Datum) 0;
