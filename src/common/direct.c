@@ -474,13 +474,12 @@ direct_lock_by_key(Relation rel, Relation index, AttrNumber keycol, RegProcedure
 				   Datum key, Snapshot snapshot, CommandId cid, LockTupleMode mode,
 				   TupleTableSlot *slot)
 {
-	bool		xact_snapshot = IsolationUsesXactSnapshot();
 	ScanKeyData sk;
 	IndexScanDesc scan;
-	TM_FailureData tmfd;
 	ItemPointerData tid;
 	TM_Result	res;
 	bool		found;
+	bool		followed;
 	bool		isnull;
 	Datum		now_key;
 
@@ -494,24 +493,14 @@ direct_lock_by_key(Relation rel, Relation index, AttrNumber keycol, RegProcedure
 	if (!found)
 		return false;
 
-	res = table_tuple_lock(rel, &tid, snapshot, slot, cid, mode, LockWaitBlock,
-						   xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
-	switch (res)
-	{
-		case TM_Ok:
-			break;
-		case TM_Updated:
-			direct_serialization_failure("update");
-			break;
-		case TM_Deleted:
-			if (xact_snapshot)
-				direct_serialization_failure("delete");
-			return false;
-		default:
-			elog(ERROR, "unexpected result %d locking a row of \"%s\"", (int) res,
-				 RelationGetRelationName(rel));
-	}
-	if (!tmfd.traversed)
+	res = direct_lock_version(rel, &tid, snapshot, cid, mode, LockWaitBlock, true, slot,
+							  &followed);
+	if (res == TM_SelfModified)
+		elog(ERROR, "unexpected result %d locking a row of \"%s\"", (int) res,
+			 RelationGetRelationName(rel));
+	if (res != TM_Ok)
+		return false;
+	if (!followed)
 		return true;
 	/* READ COMMITTED followed an update: does the newest version still match? */
 	now_key = slot_getattr(slot, keycol, &isnull);
@@ -562,6 +551,37 @@ direct_serialization_failure(const char *what)
 			 errmsg("could not serialize access due to concurrent %s", what)));
 }
 
+TM_Result
+direct_lock_version(Relation rel, ItemPointer tid, Snapshot snapshot, CommandId cid,
+					LockTupleMode mode, LockWaitPolicy wait, bool follow,
+					TupleTableSlot *slot, bool *followed)
+{
+	bool		xact_snapshot = IsolationUsesXactSnapshot();
+	TM_FailureData tmfd;
+	TM_Result	res;
+
+	res = table_tuple_lock(rel, tid, snapshot, slot, cid, mode, wait,
+						   follow && !xact_snapshot ? TUPLE_LOCK_FLAG_FIND_LAST_VERSION : 0,
+						   &tmfd);
+	*followed = res == TM_Ok && tmfd.traversed;
+	switch (res)
+	{
+		case TM_Ok:
+		case TM_WouldBlock:
+		case TM_SelfModified:
+			break;
+		case TM_Updated:
+		case TM_Deleted:
+			if (xact_snapshot)
+				direct_serialization_failure(res == TM_Updated ? "update" : "delete");
+			break;
+		default:
+			elog(ERROR, "unexpected result %d locking a row of \"%s\"", (int) res,
+				 RelationGetRelationName(rel));
+	}
+	return res;
+}
+
 bool
 direct_delete(Relation rel, ItemPointer tid, Snapshot snapshot, CommandId cid,
 			  TupleTableSlot *scratch, DirectRowTest still_matches, void *arg)
@@ -573,6 +593,7 @@ direct_delete(Relation rel, ItemPointer tid, Snapshot snapshot, CommandId cid,
 	{
 		TM_FailureData tmfd;
 		TM_Result	res;
+		bool		followed;
 
 		res = table_tuple_delete(rel, &target, cid, snapshot, InvalidSnapshot, true, &tmfd,
 								 false);
@@ -596,15 +617,9 @@ direct_delete(Relation rel, ItemPointer tid, Snapshot snapshot, CommandId cid,
 		}
 
 		/* READ COMMITTED: lock the newest version and test it again */
-		res = table_tuple_lock(rel, &target, snapshot, scratch, cid, LockTupleExclusive,
-							   LockWaitBlock, TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
-		if (res != TM_Ok)
-		{
-			if (res == TM_Deleted || res == TM_SelfModified)
-				return false;
-			elog(ERROR, "unexpected result %d locking a row of \"%s\"", (int) res,
-				 RelationGetRelationName(rel));
-		}
+		if (direct_lock_version(rel, &target, snapshot, cid, LockTupleExclusive,
+								LockWaitBlock, true, scratch, &followed) != TM_Ok)
+			return false;
 		if (still_matches != NULL && !still_matches(scratch, arg))
 			return false;
 		ItemPointerCopy(&scratch->tts_tid, &target);
@@ -644,27 +659,17 @@ upsert_update(EState *estate, ResultRelInfo *rri, ItemPointer tid, Snapshot snap
 	bool		xact_snapshot = IsolationUsesXactSnapshot();
 	TupleTableSlot *existing = table_slot_create(rel, &estate->es_tupleTable);
 	TupleTableSlot *newer = table_slot_create(rel, &estate->es_tupleTable);
-	TM_FailureData tmfd;
 	TM_Result	res;
+	bool		followed;
 
-	res = table_tuple_lock(rel, tid, snapshot, existing, estate->es_output_cid,
-						   LockTupleNoKeyExclusive, LockWaitBlock, 0, &tmfd);
-	switch (res)
-	{
-		case TM_Ok:
-			break;
-		case TM_Updated:
-			if (xact_snapshot)
-				direct_serialization_failure("update");
-			return false;
-		case TM_Deleted:
-			if (xact_snapshot)
-				direct_serialization_failure("delete");
-			return false;
-		default:
-			elog(ERROR, "unexpected result %d locking a row of \"%s\"", (int) res,
-				 RelationGetRelationName(rel));
-	}
+	res = direct_lock_version(rel, tid, snapshot, estate->es_output_cid,
+							  LockTupleNoKeyExclusive, LockWaitBlock, false, existing,
+							  &followed);
+	if (res == TM_SelfModified)
+		elog(ERROR, "unexpected result %d locking a row of \"%s\"", (int) res,
+			 RelationGetRelationName(rel));
+	if (res != TM_Ok)
+		return false;			/* changed meanwhile (READ COMMITTED): start again */
 	/* a row the transaction's snapshot cannot see may not be updated there */
 	if (xact_snapshot && !table_tuple_satisfies_snapshot(rel, existing, snapshot))
 	{

@@ -19,6 +19,7 @@
 #define EXPERIMENTS_DIRECT_H
 
 #include "postgres.h"
+#include "access/tableam.h"
 #include "commands/trigger.h"
 #include "nodes/execnodes.h"
 #include "nodes/lockoptions.h"
@@ -221,6 +222,21 @@ extern void direct_update(EState *estate, ResultRelInfo *rri, TupleTableSlot *lo
  * is left alone.  Deletes touch no index, so no executor state is needed.
  * true if the row was deleted.
  */
+/*
+ * Lock the row version at tid (found under snapshot) in mode, as the
+ * executor locks a row it is about to change: with wait (block or skip);
+ * when follow is set and the transaction is in READ COMMITTED, a version
+ * updated meanwhile is followed to the newest one (*followed then says so,
+ * and the caller tests it again).  Under a transaction snapshot (REPEATABLE
+ * READ, SERIALIZABLE) a concurrent update or delete is 40001.  Returns
+ * TM_Ok (the locked version in slot), or what stopped it: TM_WouldBlock
+ * (skipped), TM_SelfModified (changed by this very command), TM_Updated or
+ * TM_Deleted (READ COMMITTED only).
+ */
+extern TM_Result direct_lock_version(Relation rel, ItemPointer tid, Snapshot snapshot,
+									 CommandId cid, LockTupleMode mode, LockWaitPolicy wait,
+									 bool follow, TupleTableSlot *slot, bool *followed);
+
 /* 40001 "could not serialize access due to concurrent <what>" */
 extern void direct_serialization_failure(const char *what) pg_attribute_noreturn();
 

@@ -187,30 +187,12 @@ static bool
 lock_row(Relation locks, ItemPointer tid, Snapshot snapshot, CommandId cid,
 		 TupleTableSlot *locked, LockTest *t)
 {
-	bool		xact_snapshot = IsolationUsesXactSnapshot();
-	TM_FailureData tmfd;
-	TM_Result	res;
+	bool		followed;
 
-	res = table_tuple_lock(locks, tid, snapshot, locked, cid, LockTupleExclusive,
-						   LockWaitBlock,
-						   xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
-	switch (res)
-	{
-		case TM_Ok:
-			return !tmfd.traversed || lock_matches(locked, t);
-		case TM_SelfModified:
-			return false;
-		case TM_Updated:
-			direct_serialization_failure("update");
-			break;
-		case TM_Deleted:
-			if (xact_snapshot)
-				direct_serialization_failure("delete");
-			return false;
-		default:
-			elog(ERROR, "unexpected result %d locking an instance lock", (int) res);
-	}
-	return false;
+	if (direct_lock_version(locks, tid, snapshot, cid, LockTupleExclusive, LockWaitBlock,
+							true, locked, &followed) != TM_Ok)
+		return false;
+	return !followed || lock_matches(locked, t);
 }
 
 const char *

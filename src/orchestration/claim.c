@@ -267,31 +267,9 @@ static bool
 lock_message(const Claim *c, ItemPointer tid, LockTupleMode mode, LockWaitPolicy wait,
 			 TupleTableSlot *locked, bool *followed)
 {
-	TM_FailureData tmfd;
-	TM_Result	res;
-
-	res = table_tuple_lock(c->queue, tid, c->snapshot, locked, c->cid, mode, wait,
-						   c->xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
-	*followed = false;
-	switch (res)
-	{
-		case TM_Ok:
-			*followed = tmfd.traversed;
-			return true;
-		case TM_WouldBlock:
-		case TM_SelfModified:
-			return false;		/* held by another fetcher; or already ours */
-		case TM_Updated:
-			direct_serialization_failure("update");
-			break;
-		case TM_Deleted:
-			if (c->xact_snapshot)
-				direct_serialization_failure("delete");
-			return false;
-		default:
-			elog(ERROR, "unexpected result %d locking a message", (int) res);
-	}
-	return false;
+	/* not locked: held by another fetcher, already ours, or gone */
+	return direct_lock_version(c->queue, tid, c->snapshot, c->cid, mode, wait, true, locked,
+							   followed) == TM_Ok;
 }
 
 /* Step 1: the oldest eligible message, locked; its instance or (Datum) 0. */
