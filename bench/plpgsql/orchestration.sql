@@ -6,6 +6,9 @@
 --                   the duroxide-pg contract (reference/duroxide-contract.md
 --                   section 2.2: candidate, advisory lock, re-check with SKIP
 --                   LOCKED, conditional upsert, batch tagging; ack in steps 1-12)
+--                   The batch's queue rows are found through their instance
+--                   (instance_id = ... AND lock_token = ...): a hub has no index
+--                   on lock_token, so that tagging is a heap-only update.
 --
 -- Both hold 100 000 finished instances (an instance row, a Completed execution
 -- and four history events each), so the turns run beside realistic tables.
@@ -24,7 +27,12 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['instances', 'executions', 'history', 'orchestrator_queue',
                              'worker_queue', 'instance_locks', 'sessions', 'kv_store', 'kv_delta']
     LOOP
-        EXECUTE format('CREATE TABLE bench_orch_pl.%I (LIKE bench_orch.%I INCLUDING ALL)', t, t);
+        -- LIKE copies no storage parameters: the queues' fillfactor is added
+        EXECUTE format('CREATE TABLE bench_orch_pl.%I (LIKE bench_orch.%I INCLUDING ALL)%s',
+                       t, t,
+                       (SELECT coalesce(' WITH (' || array_to_string(c.reloptions, ', ') || ')', '')
+                          FROM pg_class c
+                         WHERE c.oid = format('bench_orch.%I', t)::regclass));
     END LOOP;
 END $$;
 
@@ -139,9 +147,11 @@ BEGIN
            AND (lock_token IS NULL OR locked_until <= p_now_ms);
 
         SELECT jsonb_agg(q.work_item::jsonb ORDER BY q.id) INTO v_messages
-          FROM bench_orch_pl.orchestrator_queue q WHERE q.lock_token = v_token;
+          FROM bench_orch_pl.orchestrator_queue q
+         WHERE q.instance_id = v_instance AND q.lock_token = v_token;
         SELECT COALESCE(max(q.attempt_count), 1) INTO v_attempts
-          FROM bench_orch_pl.orchestrator_queue q WHERE q.lock_token = v_token;
+          FROM bench_orch_pl.orchestrator_queue q
+         WHERE q.instance_id = v_instance AND q.lock_token = v_token;
 
         SELECT i.orchestration_name, COALESCE(i.orchestration_version, 'unknown'),
                i.current_execution_id
@@ -350,7 +360,8 @@ BEGIN
     END LOOP;
 
     -- 11. the fetched batch, 12. the lock
-    DELETE FROM bench_orch_pl.orchestrator_queue WHERE lock_token = p_lock_token;
+    DELETE FROM bench_orch_pl.orchestrator_queue
+     WHERE instance_id = v_instance AND lock_token = p_lock_token;
     DELETE FROM bench_orch_pl.instance_locks
      WHERE instance_id = v_instance AND lock_token = p_lock_token;
 END $$;

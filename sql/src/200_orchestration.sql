@@ -77,14 +77,14 @@ CREATE TABLE experiments.orchestrator_queue (
     created_at    timestamptz NOT NULL,
     attempt_count integer     NOT NULL DEFAULT 0,
     CONSTRAINT orchestrator_queue_pkey PRIMARY KEY (id)
-);
+) WITH (fillfactor = 70);
 -- Not quite duroxide-pg's indexes (docs/design/orchestration.md): (visible_at, id)
--- hands fetch its ORDER BY presorted, and the indexes on columns that are mostly
--- NULL are partial, so a queue row that does not set them costs no entry there.
+-- hands fetch its ORDER BY presorted, and no index holds lock_token or
+-- locked_until, so that a fetch's lock (and a renewal) is a heap-only update:
+-- the batch is found again through its instance.  The free space fillfactor
+-- leaves on each page is where those updates go.
 CREATE INDEX idx_orch_visible ON experiments.orchestrator_queue (visible_at, id);
 CREATE INDEX idx_orch_instance ON experiments.orchestrator_queue (instance_id);
-CREATE INDEX idx_orch_lock ON experiments.orchestrator_queue (lock_token)
-    WHERE lock_token IS NOT NULL;
 COMMENT ON TABLE experiments.orchestrator_queue IS
     'orchestration: messages for instances, peek-locked per instance by fetch_orchestration_item';
 
@@ -102,10 +102,11 @@ CREATE TABLE experiments.worker_queue (
     session_id    text,
     tag           text,
     CONSTRAINT worker_queue_pkey PRIMARY KEY (id)
-);
-CREATE INDEX idx_worker_visible ON experiments.worker_queue (visible_at, lock_token);
-CREATE INDEX idx_worker_available ON experiments.worker_queue (lock_token)
-    WHERE lock_token IS NOT NULL;
+) WITH (fillfactor = 70);
+-- As for orchestrator_queue, no index holds lock_token or locked_until: the
+-- fetch's lock is a heap-only update, and an item's token carries its id, by
+-- which ack, renew and abandon find it (orchestration.h, orch_token_item_id).
+CREATE INDEX idx_worker_visible ON experiments.worker_queue (visible_at, id);
 CREATE INDEX idx_worker_activity_lookup
     ON experiments.worker_queue (instance_id, execution_id, activity_id);
 CREATE INDEX idx_worker_queue_session_id ON experiments.worker_queue (session_id)

@@ -64,6 +64,25 @@ orch_new_lock_token(void)
 										uuid_cstring(UUIDPGetDatum(uuid_random()))));
 }
 
+bool
+orch_token_item_id(text *token, int64 *id)
+{
+	const char *s = VARDATA_ANY(token);
+	int			len = VARSIZE_ANY_EXHDR(token);
+	int			i = len;
+	int64		v = 0;
+
+	while (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9')
+		i--;
+	/* a '.', then 1 to 18 digits: never more than INT64_MAX */
+	if (i == 0 || s[i - 1] != '.' || i == len || len - i > 18)
+		return false;
+	for (; i < len; i++)
+		v = v * 10 + (s[i] - '0');
+	*id = v;
+	return true;
+}
+
 void
 orch_lock_error(const char *msg)
 {

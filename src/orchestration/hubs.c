@@ -9,8 +9,9 @@
  * definition of each table and function (sql/src/2*_orchestration*.sql):
  *
  *	- each table of orch_hub_tables: CREATE TABLE ... (LIKE experiments.t
- *	  INCLUDING ALL EXCLUDING INDEXES) - columns, defaults, identity (with a
- *	  sequence of its own), comments - then its primary key and unique
+ *	  INCLUDING ALL EXCLUDING INDEXES) WITH (its storage parameters) -
+ *	  columns, defaults, identity (with a sequence of its own), comments -
+ *	  then its primary key and unique
  *	  constraints (pg_get_constraintdef) and its other indexes, under the
  *	  same names;
  *	- each routine registered with domain 'orchestration' in
@@ -79,7 +80,7 @@ static const StmtDef unregister_hub = {
 static const StmtDef table_ddl = {
 	"orchestration.hubs.table_ddl",
 	"WITH t AS ("
-	"  SELECT c.oid, c.relname, t.n"
+	"  SELECT c.oid, c.relname, c.reloptions, t.n"
 	"    FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS t(name, n)"
 	"    JOIN pg_catalog.pg_class c"
 	"      ON c.relname = t.name AND c.relnamespace = 'experiments'::regnamespace"
@@ -88,8 +89,11 @@ static const StmtDef table_ddl = {
 	" SELECT ddl FROM ("
 	"  SELECT t.n, 1 AS step, ''::text AS name,"
 	"         pg_catalog.format('CREATE TABLE %I.%I (LIKE experiments.%I"
-	"                            INCLUDING ALL EXCLUDING INDEXES)',"
-	"                           $1, t.relname, t.relname) AS ddl"
+	"                            INCLUDING ALL EXCLUDING INDEXES)%s',"
+	"                           $1, t.relname, t.relname,"
+	"                           CASE WHEN t.reloptions IS NULL THEN ''"
+	"                                ELSE ' WITH (' || pg_catalog.array_to_string("
+	"                                       t.reloptions, ', ') || ')' END) AS ddl"
 	"    FROM t"
 	"  UNION ALL"
 	"  SELECT t.n, 2, k.conname::text,"

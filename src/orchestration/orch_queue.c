@@ -28,7 +28,11 @@ static const StmtDef abandon_lock = {
 	1, {TEXTOID}
 };
 
-/* $1 token, $2 delay given, $3 visible again at, $4 ignore attempt. */
+/*
+ * $1 token, $2 delay given, $3 visible again at, $4 ignore attempt, $5 the
+ * instance (the batch is found through idx_orch_instance: no index holds
+ * lock_token).
+ */
 static const StmtDef abandon_batch = {
 	"orchestration.abandon.batch",
 	"UPDATE @schema@.orchestrator_queue"
@@ -36,21 +40,24 @@ static const StmtDef abandon_batch = {
 	"       visible_at = CASE WHEN $2 THEN $3 ELSE visible_at END,"
 	"       attempt_count = CASE WHEN $4 THEN GREATEST(0, attempt_count - 1)"
 	"                            ELSE attempt_count END"
-	" WHERE lock_token = $1",
-	4, {TEXTOID, BOOLOID, TIMESTAMPTZOID, BOOLOID}
+	" WHERE instance_id = $5 AND lock_token = $1",
+	5, {TEXTOID, BOOLOID, TIMESTAMPTZOID, BOOLOID, TEXTOID}
 };
 
 static const StmtDef renew_lock = {
 	"orchestration.renew.lock",
 	"UPDATE @schema@.instance_locks SET locked_until = $3"
-	" WHERE lock_token = $1 AND locked_until > $2",
+	" WHERE lock_token = $1 AND locked_until > $2"
+	" RETURNING instance_id",
 	3, {TEXTOID, INT8OID, INT8OID}
 };
 
+/* $1 token, $2 new expiry, $3 the instance. */
 static const StmtDef renew_batch = {
 	"orchestration.renew.batch",
-	"UPDATE @schema@.orchestrator_queue SET locked_until = $2 WHERE lock_token = $1",
-	2, {TEXTOID, INT8OID}
+	"UPDATE @schema@.orchestrator_queue SET locked_until = $2"
+	" WHERE instance_id = $3 AND lock_token = $1",
+	3, {TEXTOID, INT8OID, TEXTOID}
 };
 
 static const StmtDef enqueue_orchestrator = {
@@ -75,7 +82,7 @@ experiments_orch_abandon_orchestration_item(PG_FUNCTION_ARGS)
 	int64		delay_ms;
 	bool		ignore_attempt;
 	ApiGuard	guard;
-	Datum		args[4];
+	Datum		args[5];
 	Datum		instance;
 	bool		isnull;
 	text	   *result;
@@ -97,6 +104,7 @@ experiments_orch_abandon_orchestration_item(PG_FUNCTION_ARGS)
 	args[1] = BoolGetDatum(delay_ms > 0);
 	args[2] = TimestampTzGetDatum(orch_ms_to_timestamptz(now_ms + delay_ms));
 	args[3] = BoolGetDatum(ignore_attempt);
+	args[4] = instance;
 	(void) orch_run(&abandon_batch, hub, args, NULL, false, 0, SPI_OK_UPDATE);
 	api_spi_end(&guard);
 	PG_RETURN_TEXT_P(result);
@@ -113,6 +121,7 @@ experiments_orch_renew_orchestration_item_lock(PG_FUNCTION_ARGS)
 	int64		extend_secs;
 	ApiGuard	guard;
 	Datum		args[3];
+	bool		isnull;
 
 	arg_not_null(fcinfo, 0, "p_lock_token");
 	now_ms = orch_arg_now_ms(fcinfo, 1, "p_now_ms");
@@ -122,9 +131,10 @@ experiments_orch_renew_orchestration_item_lock(PG_FUNCTION_ARGS)
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = Int64GetDatum(now_ms);
 	args[2] = Int64GetDatum(now_ms + extend_secs * 1000);
-	if (orch_run(&renew_lock, hub, args, NULL, false, 0, SPI_OK_UPDATE) == 0)
+	if (orch_run(&renew_lock, hub, args, NULL, false, 0, SPI_OK_UPDATE_RETURNING) == 0)
 		orch_lock_error(ORCH_ERR_RENEW_ORCH);
 	args[1] = args[2];
+	args[2] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	(void) orch_run(&renew_batch, hub, args, NULL, false, 0, SPI_OK_UPDATE);
 	api_spi_end(&guard);
 	PG_RETURN_VOID();

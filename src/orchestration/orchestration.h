@@ -97,6 +97,14 @@ extern int64 orch_arg_span_ms(FunctionCallInfo fcinfo, int argno, const char *na
 /* A lock token, "lock_" and a random UUID, as text. */
 extern Datum orch_new_lock_token(void);
 
+/*
+ * A work item's token is a lock token, '.' and the item's id: the worker
+ * queue has no index on lock_token (its lock must be a heap-only update),
+ * so ack, renew and abandon find the item by its id, then compare the whole
+ * token.  The id of such a token; false when token does not end in one.
+ */
+extern bool orch_token_item_id(text *token, int64 *id);
+
 /* Raise 55000 with msg (the lock token was invalid, expired or used). */
 extern void orch_lock_error(const char *msg) pg_attribute_noreturn();
 

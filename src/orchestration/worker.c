@@ -24,11 +24,13 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 
+#include "common/append.h"
 #include "common/args.h"
 #include "common/guard.h"
 #include "common/srf.h"
 #include "common/stmt.h"
 #include "orchestration/orchestration.h"
+#include "orchestration/work_direct.h"
 
 static const StmtDef enqueue_worker = {
 	"orchestration.enqueue_worker_work",
@@ -41,10 +43,10 @@ static const StmtDef enqueue_worker = {
 
 /*
  * $1 now, $2 now_ms, $3 token, $4 lock timeout ms, $5 tag mode, $6 tags,
- * $7 owner, $8 ids to skip.  An item in a session qualifies unless another
+ * $7 owner, $8 ids to skip; the item's token is $3, '.' and its id.  An item in a session qualifies unless another
  * worker holds that session unexpired (a correlated probe of sessions_pkey;
  * OFFSET 0 keeps it from becoming a hashed seq scan of sessions).
- * Columns: 1 id, 2 work item, 3 attempt count, 4 session id.
+ * Columns: 1 id, 2 work item, 3 attempt count, 4 session id, 5 token.
  */
 static const StmtDef lock_item = {
 	"orchestration.fetch_work_item.lock",
@@ -66,9 +68,10 @@ static const StmtDef lock_item = {
 	"   LIMIT 1"
 	"     FOR UPDATE OF q SKIP LOCKED)"
 	" UPDATE @schema@.worker_queue q"
-	"    SET lock_token = $3, locked_until = $2 + $4, attempt_count = q.attempt_count + 1"
+	"    SET lock_token = $3 || '.' || q.id::text, locked_until = $2 + $4,"
+	"        attempt_count = q.attempt_count + 1"
 	"   FROM c WHERE q.id = c.id"
-	" RETURNING q.id, q.work_item, q.attempt_count, q.session_id",
+	" RETURNING q.id, q.work_item, q.attempt_count, q.session_id, q.lock_token",
 	8, {TIMESTAMPTZOID, INT8OID, TEXTOID, INT8OID, TEXTOID, TEXTARRAYOID, TEXTOID,
 		INT8ARRAYOID}
 };
@@ -82,7 +85,8 @@ static const StmtDef lock_item = {
 static const StmtDef lock_item_no_owner = {
 	"orchestration.fetch_work_item.lock_no_owner",
 	"UPDATE @schema@.worker_queue q"
-	"   SET lock_token = $3, locked_until = $2 + $4, attempt_count = q.attempt_count + 1"
+	"   SET lock_token = $3 || '.' || q.id::text, locked_until = $2 + $4,"
+	"       attempt_count = q.attempt_count + 1"
 	" WHERE q.id = (SELECT c.id FROM @schema@.worker_queue c"
 	"                WHERE c.visible_at <= $1"
 	"                  AND (c.lock_token IS NULL OR c.locked_until <= $2)"
@@ -93,7 +97,7 @@ static const StmtDef lock_item_no_owner = {
 	"                ORDER BY c.id"
 	"                LIMIT 1"
 	"                  FOR UPDATE SKIP LOCKED)"
-	" RETURNING q.id, q.work_item, q.attempt_count, q.session_id",
+	" RETURNING q.id, q.work_item, q.attempt_count, q.session_id, q.lock_token",
 	6, {TIMESTAMPTZOID, INT8OID, TEXTOID, INT8OID, TEXTOID, TEXTARRAYOID}
 };
 
@@ -120,7 +124,7 @@ static const StmtDef unlock_item = {
 
 /*
  * $1 token, $2 now_ms (NULL: expiry not checked), $3 instance, $4
- * completion, $5 now.  Column 1: items deleted (0 or 1), 2: their session.
+ * completion, $5 now, $6 the item's id (from the token).  Column 1: items deleted (0 or 1), 2: their session.
  * The session's activity stamp is a statement of its own, run only for an
  * item in a session (most have none).
  */
@@ -128,13 +132,31 @@ static const StmtDef ack_item = {
 	"orchestration.ack_worker",
 	"WITH d AS ("
 	"  DELETE FROM @schema@.worker_queue"
-	"   WHERE lock_token = $1 AND ($2::bigint IS NULL OR locked_until > $2)"
+	"   WHERE id = $6 AND lock_token = $1 AND ($2::bigint IS NULL OR locked_until > $2)"
 	"  RETURNING session_id),"
 	" o AS ("
 	"  INSERT INTO @schema@.orchestrator_queue (instance_id, work_item, visible_at, created_at)"
 	"  SELECT $3, $4, $5, $5 FROM d WHERE $4::text IS NOT NULL)"
 	" SELECT count(*), max(d.session_id) FROM d",
-	5, {TEXTOID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID}
+	6, {TEXTOID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT8OID}
+};
+
+/*
+ * After a direct delete (work_direct.c): the completion, when
+ * orchestrator_queue cannot be appended to directly.  $1 instance, $2
+ * completion, $3 now.
+ */
+static const StmtDef ack_enqueue = {
+	"orchestration.ack_worker.enqueue",
+	"INSERT INTO @schema@.orchestrator_queue (instance_id, work_item, visible_at, created_at)"
+	" VALUES ($1, $2, $3, $3)",
+	3, {TEXTOID, TEXTOID, TIMESTAMPTZOID}
+};
+
+static const AppendDef completion_row = {
+	"orchestrator_queue", 4, {"instance_id", "work_item", "visible_at", "created_at"},
+	{TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID},
+	NULL, NULL, NULL, NULL, InvalidOid
 };
 
 /* $1 session, $2 now_ms. */
@@ -145,29 +167,29 @@ static const StmtDef ack_touch_session = {
 	2, {TEXTOID, INT8OID}
 };
 
-/* $1 token, $2 now_ms, $3 new locked_until.  Column 1: items renewed. */
+/* $1 token, $2 now_ms, $3 new locked_until, $4 id.  Column 1: items renewed. */
 static const StmtDef renew_item = {
 	"orchestration.renew_work_item_lock",
 	"WITH w AS ("
 	"  UPDATE @schema@.worker_queue SET locked_until = $3"
-	"   WHERE lock_token = $1 AND locked_until > $2"
+	"   WHERE id = $4 AND lock_token = $1 AND locked_until > $2"
 	"  RETURNING session_id),"
 	" s AS ("
 	"  UPDATE @schema@.sessions x SET last_activity_at = $2"
 	"    FROM w WHERE x.session_id = w.session_id AND x.locked_until > $2)"
 	" SELECT count(*) FROM w",
-	3, {TEXTOID, INT8OID, INT8OID}
+	4, {TEXTOID, INT8OID, INT8OID, INT8OID}
 };
 
-/* $1 token, $2 visible again at, $3 ignore attempt. */
+/* $1 token, $2 visible again at, $3 ignore attempt, $4 id. */
 static const StmtDef abandon_item = {
 	"orchestration.abandon_work_item",
 	"UPDATE @schema@.worker_queue"
 	"   SET lock_token = NULL, locked_until = NULL, visible_at = $2,"
 	"       attempt_count = CASE WHEN $3 THEN GREATEST(0, attempt_count - 1)"
 	"                            ELSE attempt_count END"
-	" WHERE lock_token = $1",
-	3, {TEXTOID, TIMESTAMPTZOID, BOOLOID}
+	" WHERE id = $4 AND lock_token = $1",
+	4, {TEXTOID, TIMESTAMPTZOID, BOOLOID, INT8OID}
 };
 
 static const char *const tag_modes[] = {
@@ -213,6 +235,50 @@ experiments_orch_enqueue_worker_work(PG_FUNCTION_ARGS)
 	(void) orch_run(&enqueue_worker, hub, args, nulls, false, 0, SPI_OK_INSERT);
 	api_spi_end(&guard);
 	PG_RETURN_VOID();
+}
+
+/*
+ * fetch_work_item without owner, without SQL (work_direct.c): false when
+ * the hub's worker_queue needs the statement (nothing done then).
+ */
+static bool
+claim_direct(FunctionCallInfo fcinfo, const char *hub, Datum token, int64 now_ms,
+			 int64 lock_ms, const char *mode, Datum tags)
+{
+	OrchWorkClaimArgs a;
+	OrchWorkClaim c;
+	Datum	   *elems;
+	bool	   *enulls;
+	int			n;
+	int			i;
+
+	a.now = orch_ms_to_timestamptz(now_ms);
+	a.now_ms = now_ms;
+	a.lock_ms = lock_ms;
+	a.token_base = token;
+	a.mode = strcmp(mode, "any") == 0 ? WORK_TAGS_ANY :
+		strcmp(mode, "tags") == 0 ? WORK_TAGS_LISTED :
+		strcmp(mode, "default_and") == 0 ? WORK_TAGS_DEFAULT_AND : WORK_TAGS_DEFAULT_ONLY;
+	deconstruct_array(DatumGetArrayTypeP(tags), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &enulls, &n);
+	a.ntags = 0;
+	for (i = 0; i < n; i++)
+		if (!enulls[i])
+			elems[a.ntags++] = elems[i];	/* tag = ANY: a NULL never matches */
+	a.tags = elems;
+	if (orch_work_claim_direct(hub, &a, &c) != NULL)
+		return false;
+	if (c.found)
+	{
+		Datum		values[3];
+		bool		vnulls[3] = {false, false, false};
+
+		values[0] = c.item;
+		values[1] = c.token;
+		values[2] = Int32GetDatum(c.attempt);
+		srf_put(fcinfo, values, vnulls);
+	}
+	return true;
 }
 
 PG_FUNCTION_INFO_V1(experiments_orch_fetch_work_item);
@@ -261,6 +327,12 @@ experiments_orch_fetch_work_item(PG_FUNCTION_ARGS)
 	token = orch_new_lock_token();
 	alone = orch_lease_begin();
 	api_spi_begin(fcinfo, &guard);
+	if (PG_ARGISNULL(2) && claim_direct(fcinfo, hub, token, now_ms, lock_ms, mode, tags))
+	{
+		api_spi_end(&guard);
+		orch_lease_end(alone);
+		return (Datum) 0;
+	}
 	skipped = palloc(sizeof(Datum) * maxskipped);
 	memset(nulls, ' ', sizeof(nulls));
 	for (;;)
@@ -294,7 +366,7 @@ experiments_orch_fetch_work_item(PG_FUNCTION_ARGS)
 
 		id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		values[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-		values[1] = token;
+		values[1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull);
 		values[2] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
 		session = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4,
 								&no_session);
@@ -328,6 +400,19 @@ experiments_orch_fetch_work_item(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* completion_row from ack_worker's arguments: $3 instance, $4 completion, $5 now */
+static void
+fill_completion(void *arg, int row, Datum *values, bool *isnull)
+{
+	const Datum *args = arg;
+
+	values[0] = args[2];
+	values[1] = args[3];
+	values[2] = args[4];
+	values[3] = args[4];
+	memset(isnull, false, sizeof(bool) * 4);
+}
+
 PG_FUNCTION_INFO_V1(experiments_orch_ack_worker);
 
 /*
@@ -340,9 +425,13 @@ experiments_orch_ack_worker(PG_FUNCTION_ARGS)
 {
 	const char *hub = orch_hub(fcinfo);
 	ApiGuard	guard;
-	Datum		args[5];
-	char		nulls[5];
+	Datum		args[6];
+	char		nulls[6];
 	int64		now_ms = 0;
+	int64		id;
+	OrchWorkAck ack;
+	Datum		sargs[2];
+	bool		no_session;
 
 	arg_not_null(fcinfo, 0, "p_lock_token");
 	if (!PG_ARGISNULL(3))
@@ -367,21 +456,33 @@ experiments_orch_ack_worker(PG_FUNCTION_ARGS)
 	arg_datum_or_null(fcinfo, 1, &args[2], &nulls[2]);
 	arg_datum_or_null(fcinfo, 2, &args[3], &nulls[3]);
 	args[4] = TimestampTzGetDatum(orch_ms_to_timestamptz(now_ms));
+	if (!orch_token_item_id(PG_GETARG_TEXT_PP(0), &id))
+		orch_lock_error(ORCH_ERR_ACK_WORKER);
+	args[5] = Int64GetDatum(id);
 
 	api_spi_begin(fcinfo, &guard);
-	(void) orch_run(&ack_item, hub, args, nulls, false, 0, SPI_OK_SELECT);
-	if (count_column() == 0)
-		orch_lock_error(ORCH_ERR_ACK_WORKER);
-	if (!PG_ARGISNULL(3))
+	if (orch_work_ack_direct(hub, args[0], id, !PG_ARGISNULL(3), now_ms, &ack) == NULL)
 	{
-		bool		no_session;
-		Datum		sargs[2];
-
+		if (!ack.deleted)
+			orch_lock_error(ORCH_ERR_ACK_WORKER);
+		if (!PG_ARGISNULL(2) &&
+			append_rows_in(&completion_row, hub, 1, fill_completion, args, NULL) != NULL)
+			(void) orch_run(&ack_enqueue, hub, &args[2], NULL, false, 0, SPI_OK_INSERT);
+		no_session = !ack.has_session;
+		sargs[0] = ack.session;
+	}
+	else
+	{
+		(void) orch_run(&ack_item, hub, args, nulls, false, 0, SPI_OK_SELECT);
+		if (count_column() == 0)
+			orch_lock_error(ORCH_ERR_ACK_WORKER);
 		sargs[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
 								 &no_session);
+	}
+	if (!PG_ARGISNULL(3) && !no_session)
+	{
 		sargs[1] = Int64GetDatum(now_ms);
-		if (!no_session)
-			(void) orch_run(&ack_touch_session, hub, sargs, NULL, false, 0, SPI_OK_UPDATE);
+		(void) orch_run(&ack_touch_session, hub, sargs, NULL, false, 0, SPI_OK_UPDATE);
 	}
 	api_spi_end(&guard);
 	PG_RETURN_VOID();
@@ -397,16 +498,20 @@ experiments_orch_renew_work_item_lock(PG_FUNCTION_ARGS)
 	int64		now_ms;
 	int64		extend_secs;
 	ApiGuard	guard;
-	Datum		args[3];
+	Datum		args[4];
+	int64		id;
 
 	arg_not_null(fcinfo, 0, "p_lock_token");
 	now_ms = orch_arg_now_ms(fcinfo, 1, "p_now_ms");
 	extend_secs = arg_int64_in(fcinfo, 2, "p_extend_secs", 0, ORCH_MAX_SPAN_MS / 1000);
+	if (!orch_token_item_id(PG_GETARG_TEXT_PP(0), &id))
+		orch_lock_error(ORCH_ERR_RENEW_WORKER);
 
 	api_spi_begin(fcinfo, &guard);
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = Int64GetDatum(now_ms);
 	args[2] = Int64GetDatum(now_ms + extend_secs * 1000);
+	args[3] = Int64GetDatum(id);
 	(void) orch_run(&renew_item, hub, args, NULL, false, 0, SPI_OK_SELECT);
 	if (count_column() == 0)
 		orch_lock_error(ORCH_ERR_RENEW_WORKER);
@@ -427,17 +532,21 @@ experiments_orch_abandon_work_item(PG_FUNCTION_ARGS)
 	int64		now_ms;
 	int64		delay_ms;
 	ApiGuard	guard;
-	Datum		args[3];
+	Datum		args[4];
+	int64		id;
 
 	arg_not_null(fcinfo, 0, "p_lock_token");
 	now_ms = orch_arg_now_ms(fcinfo, 1, "p_now_ms");
 	delay_ms = orch_arg_span_ms(fcinfo, 2, "p_delay_ms", 0);
 	arg_not_null(fcinfo, 3, "p_ignore_attempt");
+	if (!orch_token_item_id(PG_GETARG_TEXT_PP(0), &id))
+		orch_lock_error(ORCH_ERR_ABANDON_WORKER);
 
 	api_spi_begin(fcinfo, &guard);
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = TimestampTzGetDatum(orch_ms_to_timestamptz(now_ms + delay_ms));
 	args[2] = PG_GETARG_DATUM(3);
+	args[3] = Int64GetDatum(id);
 	if (orch_run(&abandon_item, hub, args, NULL, false, 0, SPI_OK_UPDATE) == 0)
 		orch_lock_error(ORCH_ERR_ABANDON_WORKER);
 	api_spi_end(&guard);

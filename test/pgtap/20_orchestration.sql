@@ -4,7 +4,7 @@
 \set ON_ERROR_ROLLBACK 1
 \set ON_ERROR_STOP true
 BEGIN;
-SELECT plan(133);
+SELECT plan(135);
 
 --------------------------------------------------------------------------
 -- tables, keys, and pg_dump keeps their rows
@@ -21,11 +21,29 @@ SELECT col_is_pk('experiments', t, c, t || ' key')
                ('kv_store', ARRAY['instance_id', 'key']), ('kv_delta', ARRAY['instance_id', 'key'])) v (t, c);
 SELECT has_index('experiments', t, i, 'index ' || i)
   FROM (VALUES ('instances', 'idx_instances_parent'), ('orchestrator_queue', 'idx_orch_visible'),
-               ('orchestrator_queue', 'idx_orch_instance'), ('orchestrator_queue', 'idx_orch_lock'),
-               ('worker_queue', 'idx_worker_visible'), ('worker_queue', 'idx_worker_available'),
+               ('orchestrator_queue', 'idx_orch_instance'),
+               ('worker_queue', 'idx_worker_visible'),
                ('worker_queue', 'idx_worker_activity_lookup'), ('worker_queue', 'idx_worker_queue_session_id'),
                ('worker_queue', 'idx_worker_queue_tag'), ('instance_locks', 'idx_instance_locks_locked_until'),
                ('kv_store', 'idx_kv_store_execution')) v (t, i);
+SELECT hasnt_index('experiments', t, i, 'no index ' || i || ' (it would hold lock_token)')
+  FROM (VALUES ('orchestrator_queue', 'idx_orch_lock'), ('worker_queue', 'idx_worker_available')) v (t, i);
+-- a fetch's lock (lock_token, locked_until, attempt_count) must be a heap-only update
+SELECT is_empty($$ SELECT i.indexrelid::regclass FROM pg_index i
+                    JOIN pg_attribute a ON a.attrelid = i.indrelid
+                   WHERE i.indrelid IN ('experiments.orchestrator_queue'::regclass,
+                                        'experiments.worker_queue'::regclass)
+                     AND a.attname IN ('lock_token', 'locked_until', 'attempt_count')
+                     AND (a.attnum = ANY (i.indkey)
+                          OR pg_get_expr(i.indpred, i.indrelid) LIKE '%' || a.attname || '%'
+                          OR pg_get_expr(i.indexprs, i.indrelid) LIKE '%' || a.attname || '%') $$,
+                'no queue index holds a column the fetch locks with');
+SELECT set_eq($$ SELECT relname::text, reloptions FROM pg_class
+                  WHERE oid IN ('experiments.orchestrator_queue'::regclass,
+                                'experiments.worker_queue'::regclass) $$,
+              $$ VALUES ('orchestrator_queue', '{fillfactor=70}'::text[]),
+                        ('worker_queue', '{fillfactor=70}'::text[]) $$,
+              'the queues leave room on each page for those updates');
 SELECT set_has($$ SELECT c::regclass::text FROM pg_extension e, unnest(e.extconfig) c
                   WHERE e.extname = 'experiments' $$,
                $$ SELECT unnest(ARRAY['experiments.orchestration_hubs', 'experiments.instances', 'experiments.executions',

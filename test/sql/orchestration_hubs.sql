@@ -26,6 +26,12 @@ LANGUAGE sql AS $$
      AND c.relname IN ('instances', 'executions', 'history', 'orchestrator_queue',
                        'worker_queue', 'instance_locks', 'sessions', 'kv_store', 'kv_delta')
   UNION ALL
+  SELECT 'storage ' || c.relname || ' ' || array_to_string(c.reloptions, ', ')
+    FROM pg_class c
+   WHERE c.relnamespace = nsp::regnamespace AND c.reloptions IS NOT NULL
+     AND c.relname IN ('instances', 'executions', 'history', 'orchestrator_queue',
+                       'worker_queue', 'instance_locks', 'sessions', 'kv_store', 'kv_delta')
+  UNION ALL
   SELECT 'index ' || i.relname || ' ' || regexp_replace(pg_get_indexdef(i.oid), ' ON .* USING ', ' USING ')
     FROM pg_class i JOIN pg_index x ON x.indexrelid = i.oid
     JOIN pg_class c ON c.oid = x.indrelid
