@@ -94,9 +94,15 @@ static const StmtDef list_partitions = {
 	1, {TIMESTAMPTZOID}
 };
 
+/*
+ * now() - $1 days, the days counted in UTC like the partitions: in the
+ * session's time zone a day across a daylight-saving change is 23 or 25
+ * hours, and the cutoff would move by an hour with the caller's TimeZone.
+ */
 static const StmtDef cutoff_stmt = {
 	"experiments.cleanup.cutoff",
-	"SELECT pg_catalog.now() - pg_catalog.make_interval(days => $1)",
+	"SELECT pg_catalog.timezone('UTC', pg_catalog.timezone('UTC', pg_catalog.now())"
+	"                                  - pg_catalog.make_interval(days => $1))",
 	1, {INT4OID}
 };
 

@@ -23,6 +23,7 @@
 #include "orchestration/ack_rows.h"
 #include "orchestration/claim.h"
 #include "orchestration/fetch_read.h"
+#include "orchestration/work_direct.h"
 #include "quota/check_direct.h"
 
 PG_FUNCTION_INFO_V1(experiments_selftest_charge_path);
@@ -97,5 +98,20 @@ experiments_selftest_ack_path(PG_FUNCTION_ARGS)
 		PG_RETURN_TEXT_P(cstring_to_text(orch_ack_last_fallback));
 	if (orch_ack_rows_last_fallback[0])
 		PG_RETURN_TEXT_P(cstring_to_text(orch_ack_rows_last_fallback));
+	PG_RETURN_TEXT_P(cstring_to_text("direct"));
+}
+
+PG_FUNCTION_INFO_V1(experiments_selftest_work_path);
+
+/*
+ * experiments_selftest_work_path() -> text: 'direct', or why the last
+ * fetch_work_item() (without owner) or ack_worker() used SQL.
+ */
+Datum
+experiments_selftest_work_path(PG_FUNCTION_ARGS)
+{
+	(void) fcinfo;
+	if (orch_work_last_fallback[0])
+		PG_RETURN_TEXT_P(cstring_to_text(orch_work_last_fallback));
 	PG_RETURN_TEXT_P(cstring_to_text("direct"));
 }

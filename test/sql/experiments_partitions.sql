@@ -119,8 +119,11 @@ SELECT 990001, 'part-user', CASE WHEN d = 45 THEN 'default-old' ELSE 'default-ne
        (:'today'::date - d) + time '06:00' + g * interval '1 s'
   FROM (VALUES (45, 4), (5, 3)) v (d, n), generate_series(1, v.n) g;
 INSERT INTO experiments.events (experiment_id, user_id, event_type, created_at)
-VALUES (990001, 'part-user', 'default-edge-old', now() - interval '40 days 1 minute'),
-       (990001, 'part-user', 'default-edge-new', now() - interval '40 days' + interval '1 minute');
+-- (days of 24 hours, as the cutoff counts them: in UTC, whatever TimeZone says)
+VALUES (990001, 'part-user', 'default-edge-old',
+        timezone('UTC', timezone('UTC', now()) - interval '40 days 1 minute')),
+       (990001, 'part-user', 'default-edge-new',
+        timezone('UTC', timezone('UTC', now()) - interval '40 days' + interval '1 minute'));
 SELECT CASE WHEN tableoid = 'experiments.events_default'::regclass THEN 'default'
             ELSE 'day ' || (to_date(substr(tableoid::regclass::text, 21), 'YYYYMMDD') - :'today'::date)
        END AS part, count(*)

@@ -382,6 +382,95 @@ UNION ALL
 (SELECT * FROM hub_ack.executions WHERE instance_id = 'm' EXCEPT SELECT * FROM hub_ack_sql.executions)
 UNION ALL
 (SELECT * FROM hub_ack_sql.executions EXCEPT SELECT * FROM hub_ack.executions WHERE instance_id = 'm');
+-- the worker turn: fetch (without owner) and ack run directly; the token
+-- is a lock token, '.' and the item's id, by which ack, renew and abandon
+-- find the item (no index holds lock_token, so the lock is a heap-only
+-- update); the tag filter is the statement's; a token that does not end in
+-- an id, or whose id has another token, is refused like a used one
+SELECT experiments.initialize_schema('hub_work');
+CREATE FUNCTION hub_rows_t.work_path() RETURNS text
+    LANGUAGE C VOLATILE AS 'experiments', 'experiments_selftest_work_path';
+CREATE FUNCTION hub_rows_t.work_fill() RETURNS void LANGUAGE sql AS $$
+  TRUNCATE hub_work.worker_queue, hub_work.orchestrator_queue;
+  SELECT hub_work.enqueue_worker_work(jsonb_build_object('ActivityExecute',
+             jsonb_build_object('instance', 'w', 'execution_id', 1, 'id', n))::text,
+         1000, 'w', 1, n, NULL, t)
+    FROM (VALUES (1, 'gpu'), (2, NULL), (3, 'cpu'), (4, NULL)) AS v (n, t) $$;
+CREATE FUNCTION hub_rows_t.work_take(mode text, tags text[])
+RETURNS TABLE (activity bigint, token_ends_in_id boolean, attempt integer, path text)
+LANGUAGE plpgsql AS $$
+DECLARE
+  f record;
+BEGIN
+  SELECT * INTO f FROM hub_work.fetch_work_item(2000, 30000, NULL, NULL, tags, mode);
+  RETURN QUERY
+  SELECT (f.out_work_item::jsonb -> 'ActivityExecute' ->> 'id')::bigint,
+         (SELECT f.out_lock_token LIKE 'lock_%.' || w.id FROM hub_work.worker_queue w
+           WHERE w.lock_token = f.out_lock_token),
+         f.out_attempt_count, hub_rows_t.work_path();
+END $$;
+SELECT hub_rows_t.work_fill();
+SELECT * FROM hub_rows_t.work_take('default_only', NULL);
+SELECT * FROM hub_rows_t.work_take('tags', ARRAY['cpu', NULL]);
+SELECT * FROM hub_rows_t.work_take('default_and', ARRAY['gpu']);
+SELECT * FROM hub_rows_t.work_take('any', NULL);
+SELECT * FROM hub_rows_t.work_take('any', NULL);
+SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables
+ WHERE relid = 'hub_work.worker_queue'::regclass;
+-- ack by the token: the item goes, the completion is queued, directly
+SELECT hub_work.ack_worker(lock_token, 'w', '{"ActivityCompleted": {"id": 2}}', 3000),
+       hub_rows_t.work_path() AS path
+  FROM hub_work.worker_queue WHERE activity_id = 2;
+SELECT activity_id FROM hub_work.worker_queue ORDER BY id;
+SELECT instance_id, work_item FROM hub_work.orchestrator_queue;
+-- refused tokens: no id, an id of another item, a forged token for an id,
+-- an expired lock
+SELECT hub_work.ack_worker('lock_x', NULL, NULL, 3000);
+SELECT hub_work.ack_worker('lock_x.' || max(id), NULL, NULL, 3000) FROM hub_work.worker_queue;
+SELECT hub_work.ack_worker('lock_x.99999999999999999999', NULL, NULL, 3000);
+SELECT hub_work.renew_work_item_lock('lock_x', 3000, 10);
+SELECT hub_work.abandon_work_item('lock_x.', 3000);
+SELECT hub_work.ack_worker(lock_token, NULL, NULL, 40000)
+  FROM hub_work.worker_queue WHERE activity_id = 4;
+-- renew and abandon find the item by its id too
+SELECT hub_work.renew_work_item_lock(lock_token, 3000, 100) FROM hub_work.worker_queue
+ WHERE activity_id = 4;
+SELECT hub_work.abandon_work_item(lock_token, 3000, 0, true) FROM hub_work.worker_queue
+ WHERE activity_id = 3;
+SELECT activity_id, lock_token IS NOT NULL AS locked, locked_until, attempt_count
+  FROM hub_work.worker_queue ORDER BY id;
+-- a trigger on the queue sends fetch and ack to their statements: the same
+-- outcome, the trigger fired; a trigger on orchestrator_queue sends only
+-- the completion's insert to its statement
+CREATE FUNCTION hub_rows_t.count_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE NOTICE '% % on %', TG_WHEN, TG_OP, TG_TABLE_NAME;
+  RETURN COALESCE(NEW, OLD);
+END $$;
+SELECT hub_rows_t.work_fill();
+CREATE TRIGGER w_row BEFORE UPDATE OR DELETE ON hub_work.worker_queue
+  FOR EACH ROW EXECUTE FUNCTION hub_rows_t.count_row();
+SELECT * FROM hub_rows_t.work_take('default_only', NULL);
+SELECT hub_work.ack_worker(lock_token, 'w', '{"ActivityCompleted": {"id": 2}}', 3000),
+       hub_rows_t.work_path() AS path
+  FROM hub_work.worker_queue WHERE activity_id = 2;
+DROP TRIGGER w_row ON hub_work.worker_queue;
+CREATE TRIGGER o_row BEFORE INSERT ON hub_work.orchestrator_queue
+  FOR EACH ROW EXECUTE FUNCTION hub_rows_t.count_row();
+SELECT * FROM hub_rows_t.work_take('default_only', NULL);
+SELECT hub_work.ack_worker(lock_token, 'w', '{"ActivityCompleted": {"id": 4}}', 3000),
+       hub_rows_t.work_path() AS path
+  FROM hub_work.worker_queue WHERE activity_id = 4;
+SELECT count(*) AS completions FROM hub_work.orchestrator_queue;
+DROP TRIGGER o_row ON hub_work.orchestrator_queue;
+-- a policy forced on the queue: both go to the statements, which leave
+-- applying it to the server (this superuser session is exempt from it)
+ALTER TABLE hub_work.worker_queue ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY only_cpu ON hub_work.worker_queue USING (tag = 'cpu');
+SELECT * FROM hub_rows_t.work_take('any', NULL);
+SELECT * FROM hub_rows_t.work_take('any', NULL);
+ALTER TABLE hub_work.worker_queue NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
+SELECT hub_work.cleanup_schema();
 SELECT hub_ack_sql.cleanup_schema();
 SELECT hub_ack.cleanup_schema();
 SELECT hub_rows.cleanup_schema();
