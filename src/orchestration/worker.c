@@ -43,9 +43,10 @@ static const StmtDef enqueue_worker = {
 
 /*
  * $1 now, $2 now_ms, $3 token, $4 lock timeout ms, $5 tag mode, $6 tags,
- * $7 owner, $8 ids to skip; the item's token is $3, '.' and its id.  An item in a session qualifies unless another
- * worker holds that session unexpired (a correlated probe of sessions_pkey;
- * OFFSET 0 keeps it from becoming a hashed seq scan of sessions).
+ * $7 owner, $8 ids to skip; the item's token is $3, '.' and its id.  An
+ * item in a session qualifies unless another worker holds that session
+ * unexpired (a correlated probe of sessions_pkey; OFFSET 0 keeps it from
+ * becoming a hashed seq scan of sessions).
  * Columns: 1 id, 2 work item, 3 attempt count, 4 session id, 5 token.
  */
 static const StmtDef lock_item = {
@@ -124,7 +125,8 @@ static const StmtDef unlock_item = {
 
 /*
  * $1 token, $2 now_ms (NULL: expiry not checked), $3 instance, $4
- * completion, $5 now, $6 the item's id (from the token).  Column 1: items deleted (0 or 1), 2: their session.
+ * completion, $5 now, $6 the item's id (from the token).  Column 1: items
+ * deleted (0 or 1), 2: their session.
  * The session's activity stamp is a statement of its own, run only for an
  * item in a session (most have none).
  */
